@@ -42,6 +42,51 @@ function* walk(dir) {
   }
 }
 
+/** Returns the forbidden uses found in one source text, as [line, why] pairs. */
+export function findProblems(original) {
+  const found = []
+  const originalLines = original.split('\n')
+  stripCommentsAndStrings(original)
+    .split('\n')
+    .forEach((line, index) => {
+      for (const [pattern, why] of forbidden) {
+        // imports keep their module specifier: check those on the original line
+        const subject = /\b(from|require|import)\b/.test(line) ? originalLines[index] : line
+        if (pattern.test(subject)) found.push([index + 1, why, subject.trim()])
+      }
+    })
+  return found
+}
+
+// The rule checks itself first, so a broken pattern cannot pass silently.
+const mustCatch = {
+  'setTimeout(tick, 10)': 'timers',
+  'const t = Date.now()': 'wall clock',
+  'const r = Math.random()': 'unseeded randomness',
+  'async function f() {}': 'promises',
+  'return new Promise(() => {})': 'promises',
+  "import { readFile } from 'node:fs'": 'node: imports',
+  "import fs from 'fs'": 'node built-in imports',
+}
+const mustPass = [
+  '// setTimeout in a comment is fine',
+  "const message = 'call Date.now() elsewhere'",
+  'const timeoutTicks = electionTimeoutTicks + random.int(0, 9)',
+  "import type { NodeId } from '@synod/transport'",
+]
+for (const [code, why] of Object.entries(mustCatch)) {
+  if (!findProblems(code).some(([, w]) => w === why)) {
+    console.error(`core purity self-test: "${code}" was not reported as ${why}`)
+    process.exit(1)
+  }
+}
+for (const code of mustPass) {
+  if (findProblems(code).length > 0) {
+    console.error(`core purity self-test: "${code}" was reported but is allowed`)
+    process.exit(1)
+  }
+}
+
 const problems = []
 let files = 0
 for (const pkg of readdirSync(join(root, 'packages'))) {
