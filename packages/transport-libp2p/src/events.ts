@@ -1,0 +1,103 @@
+import type { NodeId, SynodError, UnknownPeerError } from '@synod/transport'
+
+/**
+ * Everything the transport reports about its links and its trust boundary.
+ * Events are noun-verb; none of them is thrown.
+ *
+ * - `peer-refused`: a libp2p peer outside the membership tried to connect (or be dialed),
+ *   or opened a stream; the connection or stream was refused.
+ * - `frame-refused`: bytes from a member that did not decode (`DecodeError`), announced an
+ *   oversized frame (`FrameTooLargeError`, the stream is then closed) or ended inside a
+ *   frame (`TruncatedFrameError`). Nothing was delivered for it.
+ * - `message-dropped`: the send queue to `to` was full and a message was dropped
+ *   (`drop-oldest` or `drop-newest`), or the transport closed with messages still queued.
+ * - `link-opened` / `link-closed`: the outbound stream to a peer came up or went down.
+ * - `dial-failed`: opening the outbound stream failed; the next try is in `retryInMs`.
+ * - `handler-failed`: an `onMessage` handler threw; the other handlers still ran.
+ *
+ * @example
+ * ```ts
+ * transport.onEvent((event) => {
+ *   if (event.type === 'frame-refused') console.warn(event.from, event.error.code)
+ * })
+ * ```
+ */
+export type Libp2pTransportEvent =
+  | { type: 'peer-refused'; peerId: string; direction: 'inbound' | 'outbound'; error: UnknownPeerError }
+  | { type: 'frame-refused'; from: NodeId; peerId: string; error: SynodError }
+  | { type: 'message-dropped'; to: NodeId; reason: 'queue-full' | 'transport-closed'; count: number }
+  | { type: 'link-opened'; peer: NodeId }
+  | { type: 'link-closed'; peer: NodeId; error: Error | undefined }
+  | { type: 'dial-failed'; peer: NodeId; error: Error; retryInMs: number }
+  | { type: 'handler-failed'; from: NodeId; error: unknown }
+
+/**
+ * Receives transport events.
+ *
+ * @example
+ * ```ts
+ * const log: Libp2pTransportEventHandler = (event) => console.log(event.type)
+ * transport.onEvent(log)
+ * ```
+ */
+export type Libp2pTransportEventHandler = (event: Libp2pTransportEvent) => void
+
+/**
+ * Counters since the transport started. All are monotonic except `queuedMessages`.
+ *
+ * @example
+ * ```ts
+ * const { messagesSent, writes } = transport.stats()
+ * console.log(`${(messagesSent / writes).toFixed(1)} frames per stream.send`)
+ * ```
+ */
+export interface Libp2pTransportStats {
+  /** Messages accepted by `send` (including those to self). */
+  messagesQueued: number
+  /** Messages handed to a libp2p stream. */
+  messagesSent: number
+  /** Messages decoded from the wire (or sent to self) and given to the handlers. */
+  messagesDelivered: number
+  /** Messages dropped by the queue-full policy or by `close`. */
+  messagesDropped: number
+  /** Messages waiting in the send queues now. */
+  queuedMessages: number
+  /** Calls to `stream.send` (each carries one or more frames). */
+  writes: number
+  /** Times a `stream.send` returned false and the link waited for `'drain'`. */
+  backpressureWaits: number
+  /** Frame bytes handed to libp2p streams, headers included. */
+  bytesSent: number
+  /** Bytes read from inbound streams. */
+  bytesReceived: number
+  /** Frames refused at the trust boundary (bad payload, oversized, truncated). */
+  framesRefused: number
+  /** Connections, dials and streams refused because the peer is not a member. */
+  peersRefused: number
+  /** Outbound streams opened (the first one and every reconnect). */
+  linksOpened: number
+  /** Outbound stream opens that failed. */
+  dialsFailed: number
+  /** `onMessage` handlers that threw. */
+  handlerErrors: number
+}
+
+/** @internal a zeroed stats record */
+export function emptyStats(): Libp2pTransportStats {
+  return {
+    messagesQueued: 0,
+    messagesSent: 0,
+    messagesDelivered: 0,
+    messagesDropped: 0,
+    queuedMessages: 0,
+    writes: 0,
+    backpressureWaits: 0,
+    bytesSent: 0,
+    bytesReceived: 0,
+    framesRefused: 0,
+    peersRefused: 0,
+    linksOpened: 0,
+    dialsFailed: 0,
+    handlerErrors: 0,
+  }
+}

@@ -1,0 +1,347 @@
+import type { PrivateKey } from '@libp2p/interface'
+import { multiaddr } from '@multiformats/multiaddr'
+import { assertNodeId, type Codec, DEFAULT_MAX_FRAME_BYTES, type NodeId } from '@synod/transport'
+import { assertEd25519PeerId } from './identity.js'
+
+/**
+ * The protocol id the transport speaks by default.
+ *
+ * @example
+ * ```ts
+ * createLibp2pTransport({ ...options, protocol: DEFAULT_PROTOCOL }) // '/synod/transport/1.0.0'
+ * ```
+ */
+export const DEFAULT_PROTOCOL = '/synod/transport/1.0.0'
+/**
+ * The most members a cluster may have.
+ *
+ * @example
+ * ```ts
+ * if (members.length > MAX_MEMBERS) throw new Error('too many validators')
+ * ```
+ */
+export const MAX_MEMBERS = 1024
+/**
+ * The default bound of each peer's send queue, in messages.
+ *
+ * @example
+ * ```ts
+ * createLibp2pTransport({ ...options, sendQueueLimit: 4 * DEFAULT_SEND_QUEUE_LIMIT })
+ * ```
+ */
+export const DEFAULT_SEND_QUEUE_LIMIT = 10_000
+/**
+ * The default largest number of frames coalesced into one `stream.send`.
+ *
+ * @example
+ * ```ts
+ * createLibp2pTransport({ ...options, maxFramesPerWrite: DEFAULT_MAX_FRAMES_PER_WRITE / 4 })
+ * ```
+ */
+export const DEFAULT_MAX_FRAMES_PER_WRITE = 1024
+/**
+ * The default largest number of bytes coalesced into one `stream.send` (a single larger frame still goes alone).
+ *
+ * @example
+ * ```ts
+ * createLibp2pTransport({ ...options, maxBytesPerWrite: DEFAULT_MAX_BYTES_PER_WRITE / 4 })
+ * ```
+ */
+export const DEFAULT_MAX_BYTES_PER_WRITE = 1024 * 1024
+/**
+ * The default first reconnect delay, in milliseconds.
+ *
+ * @example
+ * ```ts
+ * createLibp2pTransport({ ...options, reconnect: { initialDelayMs: DEFAULT_RECONNECT_INITIAL_DELAY_MS / 2 } })
+ * ```
+ */
+export const DEFAULT_RECONNECT_INITIAL_DELAY_MS = 100
+/**
+ * The default longest reconnect delay, in milliseconds.
+ *
+ * @example
+ * ```ts
+ * createLibp2pTransport({ ...options, reconnect: { maxDelayMs: DEFAULT_RECONNECT_MAX_DELAY_MS * 2 } })
+ * ```
+ */
+export const DEFAULT_RECONNECT_MAX_DELAY_MS = 5_000
+
+/**
+ * What `send` does when a peer's queue is full: drop the oldest queued message, drop the
+ * new one, or throw `SendQueueFullError`. Drops are counted and reported as `message-dropped`.
+ *
+ * @example
+ * ```ts
+ * const policy: QueueFullPolicy = 'throw'
+ * ```
+ */
+export type QueueFullPolicy = 'drop-oldest' | 'drop-newest' | 'throw'
+
+/**
+ * One member of the cluster: its Synod id, its libp2p peer id, and where to reach it.
+ *
+ * @example
+ * ```ts
+ * const member: Libp2pMember = { id: 'b', peerId: await peerIdFromSeed(seedB), addrs: ['/ip4/127.0.0.1/tcp/7002'] }
+ * ```
+ */
+export interface Libp2pMember {
+  /** The member's Synod node id. */
+  id: NodeId
+  /** The member's libp2p peer id string (`12D3KooW…`), derived from its Ed25519 key: see `peerIdFromSeed`. */
+  peerId: string
+  /**
+   * Multiaddrs to dial, such as `/ip4/127.0.0.1/tcp/4001`. May be empty when the
+   * member's port is not known yet: call `setPeerAddresses` later.
+   */
+  addrs: readonly string[]
+}
+
+/**
+ * Reconnect backoff: the delay doubles from `initialDelayMs` up to `maxDelayMs`; each wait
+ * is half that delay plus a random share of the other half.
+ *
+ * @example
+ * ```ts
+ * const reconnect: ReconnectOptions = { initialDelayMs: 50, maxDelayMs: 2000 }
+ * ```
+ */
+export interface ReconnectOptions {
+  /** The first delay, in milliseconds (default 100). */
+  initialDelayMs?: number
+  /** The longest delay, in milliseconds (default 5000). */
+  maxDelayMs?: number
+}
+
+/**
+ * Options of `createLibp2pTransport`.
+ *
+ * @example
+ * ```ts
+ * const options: Libp2pTransportOptions<string> = {
+ *   localId: 'a',
+ *   privateKey: seedA,
+ *   members: [{ id: 'b', peerId: peerIdB, addrs: ['/ip4/127.0.0.1/tcp/7002'] }],
+ *   codec: jsonCodec<string>(),
+ * }
+ * ```
+ */
+export interface Libp2pTransportOptions<M> {
+  /** This node's Synod id; must be one of `members` (or is added with the derived peer id). */
+  localId: NodeId
+  /** This node's identity: a 32-byte Ed25519 seed, or a libp2p Ed25519 `PrivateKey`. */
+  privateKey: Uint8Array | PrivateKey
+  /** Multiaddrs to listen on (default `['/ip4/127.0.0.1/tcp/0']`). */
+  listen?: readonly string[]
+  /** Every node of the cluster. Peers outside this list can neither connect nor deliver. */
+  members: readonly Libp2pMember[]
+  /** Turns messages into bytes and back; `decode` is the trust boundary. */
+  codec: Codec<M>
+  /** The largest frame payload sent or accepted, in bytes (default 4 MiB). */
+  maxFrameBytes?: number
+  /** The bound of each peer's send queue, in messages (default 10 000). */
+  sendQueueLimit?: number
+  /** What to do when a peer's queue is full (default `'drop-oldest'`). */
+  onFull?: QueueFullPolicy
+  /** Reconnect backoff after a failed dial or a dropped stream. */
+  reconnect?: ReconnectOptions
+  /** The most frames coalesced into one `stream.send` (default 1024; 1 turns batching off). */
+  maxFramesPerWrite?: number
+  /** The most bytes coalesced into one `stream.send` (default 1 MiB). */
+  maxBytesPerWrite?: number
+  /** The protocol id (default `/synod/transport/1.0.0`); every member must use the same. */
+  protocol?: string
+  /** A source of numbers in [0, 1) for backoff jitter (default `Math.random`); inject a seeded PRNG to replay runs. */
+  random?: () => number
+}
+
+/**
+ * Options after validation, with every default filled in.
+ *
+ * @example
+ * ```ts
+ * const resolved: ResolvedOptions<string> = resolveOptions(options)
+ * ```
+ */
+export interface ResolvedOptions<M> {
+  localId: NodeId
+  privateKey: Uint8Array | PrivateKey
+  listen: string[]
+  members: Libp2pMember[]
+  codec: Codec<M>
+  maxFrameBytes: number
+  sendQueueLimit: number
+  onFull: QueueFullPolicy
+  reconnectInitialDelayMs: number
+  reconnectMaxDelayMs: number
+  maxFramesPerWrite: number
+  maxBytesPerWrite: number
+  protocol: string
+  random: () => number
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'array'
+  return typeof value
+}
+
+function positiveInteger(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number')
+    throw new TypeError(`${name}: expected a positive integer, got ${describe(value)}`)
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new RangeError(`${name}: expected a positive integer, got ${String(value)}`)
+  }
+  return value
+}
+
+/**
+ * Checks that `value` parses as a multiaddr.
+ *
+ * @throws {TypeError} when it is not a string
+ * @throws {RangeError} when it does not parse
+ * @example
+ * ```ts
+ * assertMultiaddr('listen[0]', '/ip4/127.0.0.1/tcp/0') // ok
+ * assertMultiaddr('listen[0]', 'localhost:80') // RangeError: listen[0]: not a valid multiaddr: "localhost:80"
+ * ```
+ */
+export function assertMultiaddr(name: string, value: unknown): asserts value is string {
+  if (typeof value !== 'string')
+    throw new TypeError(`${name}: expected a multiaddr string, got ${describe(value)}`)
+  try {
+    multiaddr(value)
+  } catch {
+    throw new RangeError(`${name}: not a valid multiaddr: ${JSON.stringify(value)}`)
+  }
+}
+
+/**
+ * Checks an address list.
+ * @example
+ * ```ts
+ * assertMultiaddrs('addrs', ['/ip4/127.0.0.1/tcp/4001'])
+ * ```
+ */
+export function assertMultiaddrs(name: string, value: unknown): asserts value is readonly string[] {
+  if (!Array.isArray(value))
+    throw new TypeError(`${name}: expected an array of multiaddr strings, got ${describe(value)}`)
+  value.forEach((addr, index) => assertMultiaddr(`${name}[${index}]`, addr))
+}
+
+/**
+ * Validates `createLibp2pTransport` options (everything but the key, which needs
+ * async work) and fills in the defaults.
+ *
+ * @throws {TypeError} for a value of the wrong type
+ * @throws {RangeError} for a value out of range, a duplicate member, or a bad address
+ * @example
+ * ```ts
+ * const resolved = resolveOptions({ localId: 'a', privateKey: seed, members, codec })
+ * resolved.sendQueueLimit // 10000
+ * ```
+ */
+export function resolveOptions<M>(options: Libp2pTransportOptions<M>): ResolvedOptions<M> {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`options: expected an object, got ${describe(options)}`)
+  }
+  assertNodeId('localId', options.localId)
+  const codec = options.codec as unknown
+  if (
+    typeof codec !== 'object' ||
+    codec === null ||
+    typeof (codec as Codec<M>).encode !== 'function' ||
+    typeof (codec as Codec<M>).decode !== 'function'
+  ) {
+    throw new TypeError(`codec: expected an object with encode and decode functions, got ${describe(codec)}`)
+  }
+  const listen = options.listen ?? ['/ip4/127.0.0.1/tcp/0']
+  assertMultiaddrs('listen', listen)
+  if (!Array.isArray(options.members)) {
+    throw new TypeError(`members: expected an array of members, got ${describe(options.members)}`)
+  }
+  if (options.members.length > MAX_MEMBERS) {
+    throw new RangeError(`members: expected at most ${MAX_MEMBERS} members, got ${options.members.length}`)
+  }
+  const ids = new Set<string>()
+  const peerIds = new Set<string>()
+  const members = options.members.map((member: unknown, index): Libp2pMember => {
+    if (typeof member !== 'object' || member === null) {
+      throw new TypeError(
+        `members[${index}]: expected an object with id, peerId and addrs, got ${describe(member)}`,
+      )
+    }
+    const { id, peerId, addrs } = member as Partial<Libp2pMember>
+    assertNodeId(`members[${index}].id`, id)
+    assertEd25519PeerId(`members[${index}].peerId`, peerId)
+    assertMultiaddrs(`members[${index}].addrs`, addrs ?? [])
+    if (ids.has(id)) throw new RangeError(`members[${index}].id: duplicate node id ${JSON.stringify(id)}`)
+    if (peerIds.has(peerId))
+      throw new RangeError(`members[${index}].peerId: duplicate peer id ${JSON.stringify(peerId)}`)
+    ids.add(id)
+    peerIds.add(peerId)
+    return { id, peerId, addrs: [...(addrs ?? [])] }
+  })
+  const maxFrameBytes = positiveInteger('maxFrameBytes', options.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES)
+  if (maxFrameBytes > 0xffff_ffff) {
+    throw new RangeError(`maxFrameBytes: expected at most ${0xffff_ffff}, got ${maxFrameBytes}`)
+  }
+  const onFull = options.onFull ?? 'drop-oldest'
+  if (onFull !== 'drop-oldest' && onFull !== 'drop-newest' && onFull !== 'throw') {
+    throw new RangeError(
+      `onFull: expected "drop-oldest", "drop-newest" or "throw", got ${JSON.stringify(onFull)}`,
+    )
+  }
+  const reconnect = options.reconnect ?? {}
+  if (typeof reconnect !== 'object' || reconnect === null) {
+    throw new TypeError(`reconnect: expected an object, got ${describe(reconnect)}`)
+  }
+  const reconnectInitialDelayMs = positiveInteger(
+    'reconnect.initialDelayMs',
+    reconnect.initialDelayMs,
+    DEFAULT_RECONNECT_INITIAL_DELAY_MS,
+  )
+  const reconnectMaxDelayMs = positiveInteger(
+    'reconnect.maxDelayMs',
+    reconnect.maxDelayMs,
+    Math.max(DEFAULT_RECONNECT_MAX_DELAY_MS, reconnectInitialDelayMs),
+  )
+  if (reconnectMaxDelayMs < reconnectInitialDelayMs) {
+    throw new RangeError(
+      `reconnect.maxDelayMs: expected at least reconnect.initialDelayMs (${reconnectInitialDelayMs}), got ${reconnectMaxDelayMs}`,
+    )
+  }
+  const protocol = options.protocol ?? DEFAULT_PROTOCOL
+  if (typeof protocol !== 'string' || !protocol.startsWith('/')) {
+    throw new RangeError(`protocol: expected a string starting with "/", got ${JSON.stringify(protocol)}`)
+  }
+  const random = options.random ?? Math.random
+  if (typeof random !== 'function')
+    throw new TypeError(`random: expected a function, got ${describe(random)}`)
+  return {
+    localId: options.localId,
+    privateKey: options.privateKey,
+    listen: [...listen],
+    members,
+    codec: codec as Codec<M>,
+    maxFrameBytes,
+    sendQueueLimit: positiveInteger('sendQueueLimit', options.sendQueueLimit, DEFAULT_SEND_QUEUE_LIMIT),
+    onFull,
+    reconnectInitialDelayMs,
+    reconnectMaxDelayMs,
+    maxFramesPerWrite: positiveInteger(
+      'maxFramesPerWrite',
+      options.maxFramesPerWrite,
+      DEFAULT_MAX_FRAMES_PER_WRITE,
+    ),
+    maxBytesPerWrite: positiveInteger(
+      'maxBytesPerWrite',
+      options.maxBytesPerWrite,
+      DEFAULT_MAX_BYTES_PER_WRITE,
+    ),
+    protocol,
+    random,
+  }
+}
