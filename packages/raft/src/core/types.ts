@@ -4,10 +4,22 @@
  */
 import type { NodeId } from '@synod/transport'
 
-/** What an entry carries: a user command, a membership change, or the no-op a new leader appends. */
+/**
+ * What an entry carries: a user command, a membership change, or the no-op a new leader appends.
+ * @example
+ * ```ts
+ * if (entry.kind === 'normal') stateMachine.apply(entry.data)
+ * ```
+ */
 export type EntryKind = 'normal' | 'config' | 'noop'
 
-/** One log entry. `index` starts at 1; `term` is the leader's term when it was created. */
+/**
+ * One log entry. `index` starts at 1; `term` is the leader's term when it was created.
+ * @example
+ * ```ts
+ * const entry: LogEntry = { index: 1, term: 1, kind: 'noop', data: new Uint8Array() }
+ * ```
+ */
 export interface LogEntry {
   index: number
   term: number
@@ -16,7 +28,13 @@ export interface LogEntry {
   data: Uint8Array
 }
 
-/** What must be on disk before any message that depends on it is sent. */
+/**
+ * What must be on disk before any message that depends on it is sent.
+ * @example
+ * ```ts
+ * if (ready.hardState) await storage.save({ hardState: ready.hardState })
+ * ```
+ */
 export interface HardState {
   term: number
   /** The candidate this node voted for in `term`, or null. */
@@ -28,6 +46,10 @@ export interface HardState {
 /**
  * A cluster configuration. In joint consensus both `voters` and `votersOutgoing`
  * must agree; outside it `votersOutgoing` is empty.
+ * @example
+ * ```ts
+ * const m: Membership = { voters: ['a', 'b', 'c'], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false }
+ * ```
  */
 export interface Membership {
   voters: NodeId[]
@@ -40,7 +62,13 @@ export interface Membership {
   autoLeave: boolean
 }
 
-/** Describes a snapshot: the state machine after applying every entry up to `index`. */
+/**
+ * Describes a snapshot: the state machine after applying every entry up to `index`.
+ * @example
+ * ```ts
+ * const meta: SnapshotMeta = core.snapshotMeta(applied, data.length)
+ * ```
+ */
 export interface SnapshotMeta {
   index: number
   term: number
