@@ -51,19 +51,15 @@ describe('every system keeps its intersection promise and matches brute-force av
       .chain((votes) => {
         const total = votes.reduce((a, b) => a + b, 0)
         const minWrite = Math.floor(total / 2) + 1
-        return fc
-          .integer({ min: minWrite, max: total })
-          .chain((w) =>
-            fc
-              .integer({ min: total - w + 1, max: total })
-              .map((r) =>
-                weighted({
-                  votes: Object.fromEntries(votes.map((v, i) => [`r${i}`, v])),
-                  readVotes: r,
-                  writeVotes: w,
-                }),
-              ),
-          )
+        return fc.integer({ min: minWrite, max: total }).chain((w) =>
+          fc.integer({ min: total - w + 1, max: total }).map((r) =>
+            weighted({
+              votes: Object.fromEntries(votes.map((v, i) => [`r${i}`, v])),
+              readVotes: r,
+              writeVotes: w,
+            }),
+          ),
+        )
       }),
     fc
       .tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 4 }))
