@@ -1,15 +1,18 @@
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { HashRing } from '../src/index.js'
 
 /**
- * The shared vector folder (`shared/testdata/ketama` beside the repository root);
- * KETAMA_VECTORS points elsewhere. Every pair in it is checked.
+ * The vector folders: the copy kept beside this test, and the shared folder
+ * (`shared/testdata/ketama` beside the repository root, or KETAMA_VECTORS) when it
+ * exists, so vector files added there are checked with no code change.
  */
-const vectorDir =
+const vendoredDir = fileURLToPath(new URL('./vectors/ketama', import.meta.url))
+const sharedDir =
   process.env.KETAMA_VECTORS ?? fileURLToPath(new URL('../../../../shared/testdata/ketama', import.meta.url))
+const vectorDirs = existsSync(sharedDir) ? [vendoredDir, sharedDir] : [vendoredDir]
 
 function parseServers(text: string): { id: string; weight: number }[] {
   return text
@@ -32,7 +35,10 @@ function parseExpected(text: string): [string, string][] {
     })
 }
 
-const names = readdirSync(vectorDir)
+/** Every vector file by name; a name in both folders is checked from the shared one. */
+const files = new Map<string, string>()
+for (const dir of vectorDirs) for (const file of readdirSync(dir)) files.set(file, join(dir, file))
+const names = [...files.keys()]
   .filter((name) => name.endsWith('.servers'))
   .map((name) => name.slice(0, -'.servers'.length))
   .sort()
@@ -40,7 +46,7 @@ const names = readdirSync(vectorDir)
 describe('ketama vectors', () => {
   it('finds vector files, each .servers with its .expected', () => {
     expect(names.length).toBeGreaterThan(0)
-    const expectedNames = readdirSync(vectorDir)
+    const expectedNames = [...files.keys()]
       .filter((name) => name.endsWith('.expected'))
       .map((name) => name.slice(0, -'.expected'.length))
       .sort()
@@ -53,8 +59,8 @@ describe('ketama vectors', () => {
       if (!name.startsWith('libmemcached') && !name.startsWith('libketama')) {
         throw new Error(`${name}: expected a libketama- or libmemcached- prefix`)
       }
-      const servers = parseServers(readFileSync(join(vectorDir, `${name}.servers`), 'utf8'))
-      const expected = parseExpected(readFileSync(join(vectorDir, `${name}.expected`), 'utf8'))
+      const servers = parseServers(readFileSync(files.get(`${name}.servers`)!, 'utf8'))
+      const expected = parseExpected(readFileSync(files.get(`${name}.expected`)!, 'utf8'))
       expect(expected.length).toBeGreaterThan(0)
       const ring = new HashRing(servers, { mode })
       const wrong: string[] = []
