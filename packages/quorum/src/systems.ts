@@ -6,14 +6,46 @@
  * computes its availability when replicas fail independently.
  */
 
-/** A replica's identity. */
+/**
+ * A replica's identity.
+ *
+ * @example
+ * ```ts
+ * const id: ReplicaId = 'replica-1'
+ * ```
+ */
 export type ReplicaId = string
 
+/**
+ * The family a quorum system belongs to.
+ *
+ * @example
+ * ```ts
+ * const kind: QuorumKind = majority(['a', 'b', 'c']).kind // 'majority'
+ * ```
+ */
 export type QuorumKind = 'majority' | 'weighted' | 'grid' | 'flexible'
 
-/** The probability that each replica is down: one number for all, or one per replica. */
+/**
+ * The probability that each replica is down: one number for all, or one per replica.
+ *
+ * @example
+ * ```ts
+ * const p: FailureProbability = { a: 0.01, b: 0.05, c: 0.05 }
+ * ```
+ */
 export type FailureProbability = number | Readonly<Record<ReplicaId, number>>
 
+/**
+ * A quorum system: which sets of replicas are read and write quorums, and what
+ * that buys. Build one with `majority`, `weighted`, `grid` or `flexible`.
+ *
+ * @example
+ * ```ts
+ * const system: QuorumSystem = majority(['a', 'b', 'c'])
+ * system.isReadQuorum(['a', 'b']) // true
+ * ```
+ */
 export interface QuorumSystem {
   readonly kind: QuorumKind
   /** Every replica, in a stable order. */
@@ -406,7 +438,14 @@ function pick(members: readonly ReplicaId[], mask: number): ReplicaId[] {
   return members.filter((_, i) => (mask >> i) & 1)
 }
 
-/** The largest system `verifyIntersection` will enumerate. */
+/**
+ * The largest system `verifyIntersection` will enumerate.
+ *
+ * @example
+ * ```ts
+ * if (system.members.length <= MAX_ENUMERATED_REPLICAS) verifyIntersection(system)
+ * ```
+ */
 export const MAX_ENUMERATED_REPLICAS = 16
 
 /**
