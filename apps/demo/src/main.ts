@@ -5,8 +5,9 @@
 
 import { parseSeed, type Scene } from './scene.js'
 import { gossipScene } from './scenes/gossip.js'
+import { registerScene } from './scenes/register.js'
 
-const scenes: Scene[] = [gossipScene]
+const scenes: Scene[] = [gossipScene, registerScene]
 
 async function main(argv: string[]): Promise<number> {
   const seed = parseSeed(argv)

@@ -40,8 +40,8 @@ export const gossipScene: Scene = {
       nodeIds: ids,
       node: (ctx) => new GossipNode(ctx),
       network: { delay: { kind: 'long-tail', minMs: 1, medianMs: 5, maxMs: 300 }, lossRate: 0.05 },
+      nemesis: { intervalMs: { minMs: 100, maxMs: 400 } },
       faultPhaseMs: 2_000,
-      trace: { textLines: 2_000 },
       invariants: [(sim) => sim.upIds().every((id) => sim.node(id).known.size <= ids.length)],
       liveness: (sim) =>
         sim.upIds().length === ids.length && ids.every((id) => sim.node(id).known.size === ids.length),
