@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest'
+import { createLocalUnsafeBackend } from '../src/backends/local-unsafe.js'
+import type { KvBackend } from '../src/backends/types.js'
+import { TemporarilyUnavailableError } from '../src/errors.js'
+import { runHarness } from '../src/harness/harness.js'
+
+// The harness with its nodes in this process: the same router, nemesis,
+// clients and checker as with child processes, without the spawn cost.
+describe('harness (in-process nodes)', () => {
+  it('finds the single-leader backend linearizable without faults', async () => {
+    const summary = await runHarness({
+      mode: 'in-process',
+      ops: 300,
+      seed: 1,
+      nemesis: 'none',
+      lossRate: 0,
+      duplicateRate: 0,
+    })
+    expect(summary).toMatchObject({
+      verdict: 'ok',
+      ops: 300,
+      info: 0,
+      unexpectedReplies: 0,
+      backend: 'single-leader',
+    })
+    expect(summary.ok + summary.fail).toBe(300)
+    expect(summary.network.delivered).toBeGreaterThan(0)
+  })
+
+  it('finds the single-leader backend linearizable under partitions, loss, duplicates and delays (unavailability shows as info)', async () => {
+    const summary = await runHarness({
+      mode: 'in-process',
+      ops: 400,
+      seed: 2,
+      nemesis: 'partition',
+      nemesisIntervalMs: 40,
+      lossRate: 0.1,
+      duplicateRate: 0.1,
+      maxDelayMs: 5,
+      requestTimeoutMs: 100,
+      clientTimeoutMs: 200,
+    })
+    expect(summary.verdict).toBe('ok')
+    expect(summary.nemesis.faults).toBeGreaterThan(0)
+    expect(summary.network.dropped).toBeGreaterThan(0)
+    expect(summary.network.duplicated).toBeGreaterThan(0)
+    expect(summary.info).toBeGreaterThan(0)
+    expect(summary.ok + summary.fail + summary.info).toBe(400)
+    expect(summary.unexpectedReplies).toBe(0)
+  })
+
+  it('finds local-unsafe illegal (negative control)', async () => {
+    const summary = await runHarness({
+      mode: 'in-process',
+      backend: 'local-unsafe',
+      ops: 200,
+      seed: 3,
+      nemesis: 'none',
+      lossRate: 0,
+    })
+    expect(summary.verdict).toBe('illegal')
+    expect(summary.check.partition).toBeDefined()
+  })
+
+  it('finds illegal a backend that answers a definite error for an operation it applied', async () => {
+    // one shared map (so it would be linearizable), but every write lies: applied, then reported as code 11
+    const shared = createLocalUnsafeBackend()
+    const liar: KvBackend = {
+      ...shared,
+      write: async (key, value) => {
+        await shared.write(key, value)
+        throw new TemporarilyUnavailableError('pretending nothing happened')
+      },
+    }
+    const summary = await runHarness({
+      mode: 'in-process',
+      backendFactory: () => liar,
+      ops: 200,
+      seed: 4,
+      nemesis: 'none',
+      lossRate: 0,
+    })
+    expect(summary.verdict).toBe('illegal')
+  })
+
+  it('refuses options out of range with exact messages', async () => {
+    await expect(runHarness({ nodes: 0 })).rejects.toThrow('nodes: expected an integer from 1 to 16, got 0')
+    await expect(runHarness({ lossRate: 2 })).rejects.toThrow(
+      'lossRate: expected a number from 0 to 1, got 2',
+    )
+  })
+})
