@@ -27,15 +27,15 @@ function parseArgs(argv: string[]): Options {
   const options: Options = { cores: [], list: false }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
-    const count = (flag: string) => {
+    const count = (flag: string, min: number) => {
       const value = Number(argv[++i])
-      if (!Number.isSafeInteger(value) || value < 1 || value > 1000) {
-        throw new RangeError(`${flag}: expected an integer from 1 to 1000, got ${argv[i] ?? 'nothing'}`)
+      if (!Number.isSafeInteger(value) || value < min || value > 1000) {
+        throw new RangeError(`${flag}: expected an integer from ${min} to 1000, got ${argv[i] ?? 'nothing'}`)
       }
       return value
     }
-    if (arg === '--samples') options.samples = count('--samples')
-    else if (arg === '--warmup') options.warmup = count('--warmup')
+    if (arg === '--samples') options.samples = count('--samples', 1)
+    else if (arg === '--warmup') options.warmup = count('--warmup', 0)
     else if (arg === '--list') options.list = true
     else if (arg === '--help' || arg === '-h') {
       console.log('usage: pnpm bench [core…] [--samples N] [--warmup N] [--list]')
