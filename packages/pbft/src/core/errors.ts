@@ -1,0 +1,70 @@
+/**
+ * Typed errors of `@synod/pbft`. Decoding failures are `DecodeError` from
+ * `@synod/transport`; everything else PBFT throws on purpose is below.
+ */
+import { SynodError } from '@synod/transport'
+
+/** Stable error codes raised by `@synod/pbft`. @example `const code: PbftErrorCode = 'ERR_PBFT_CONFIG'` */
+export type PbftErrorCode = 'ERR_PBFT_CONFIG' | 'ERR_PBFT_CLIENT_BUSY' | 'ERR_PBFT_PERSISTED_STATE'
+
+/**
+ * An invalid replica or client configuration (membership, keys, limits).
+ *
+ * @example
+ * ```ts
+ * new PbftReplica({ ...options, replicas: options.replicas.slice(0, 3) })
+ * // throws PbftConfigError: invalid PBFT configuration: replicas: expected at least 4 replicas, got 3
+ * ```
+ */
+export class PbftConfigError extends SynodError {
+  /** The option that was wrong, e.g. `replicas[2].publicKey`. */
+  readonly option: string
+  constructor(option: string, detail: string) {
+    super('ERR_PBFT_CONFIG', `invalid PBFT configuration: ${option}: ${detail}`)
+    this.option = option
+  }
+  static override isInstance(error: unknown): error is PbftConfigError {
+    return SynodError.isInstance(error) && error.code === 'ERR_PBFT_CONFIG'
+  }
+}
+
+/**
+ * `PbftClient.request` while a request is still outstanding (PBFT clients
+ * have one request in flight at a time).
+ *
+ * @example
+ * ```ts
+ * client.request(op)
+ * client.request(op) // throws PbftClientBusyError: client "alice" already has request 1 outstanding
+ * ```
+ */
+export class PbftClientBusyError extends SynodError {
+  readonly client: string
+  readonly timestamp: number
+  constructor(client: string, timestamp: number) {
+    super('ERR_PBFT_CLIENT_BUSY', `client "${client}" already has request ${timestamp} outstanding`)
+    this.client = client
+    this.timestamp = timestamp
+  }
+  static override isInstance(error: unknown): error is PbftClientBusyError {
+    return SynodError.isInstance(error) && error.code === 'ERR_PBFT_CLIENT_BUSY'
+  }
+}
+
+/**
+ * Persisted state that cannot be restored (it belongs to another replica or is inconsistent).
+ *
+ * @example
+ * ```ts
+ * new PbftReplica({ ...options, restore: stateOfAnotherReplica })
+ * // throws PbftPersistedStateError: cannot restore persisted PBFT state: ...
+ * ```
+ */
+export class PbftPersistedStateError extends SynodError {
+  constructor(detail: string) {
+    super('ERR_PBFT_PERSISTED_STATE', `cannot restore persisted PBFT state: ${detail}`)
+  }
+  static override isInstance(error: unknown): error is PbftPersistedStateError {
+    return SynodError.isInstance(error) && error.code === 'ERR_PBFT_PERSISTED_STATE'
+  }
+}
