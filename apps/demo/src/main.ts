@@ -5,9 +5,10 @@
 
 import { parseSeed, type Scene } from './scene.js'
 import { gossipScene } from './scenes/gossip.js'
+import { raftScene } from './scenes/raft.js'
 import { registerScene } from './scenes/register.js'
 
-const scenes: Scene[] = [gossipScene, registerScene]
+const scenes: Scene[] = [gossipScene, registerScene, raftScene]
 
 async function main(argv: string[]): Promise<number> {
   const seed = parseSeed(argv)

@@ -81,4 +81,7 @@ export type {
   SnapshotChunkToSend,
 } from './core/ready.js'
 export type { EntryKind, HardState, LogEntry, Membership, SnapshotMeta } from './core/types.js'
+export * from './kv/index.js'
+export * from './node/index.js'
+export { type DiskLike, SimDiskStorage } from './sim/sim-disk-storage.js'
 export * from './storage/index.js'

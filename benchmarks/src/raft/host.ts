@@ -1,0 +1,139 @@
+/**
+ * One Raft node in its own process, for `pnpm bench raft`: a `RaftNode` with
+ * `FileStorage` (real fsync) in the directory it is given and a libp2p transport
+ * on 127.0.0.1. The parent forks it (`serialization: 'advanced'`) and talks over
+ * the IPC channel:
+ *
+ * - `{ type: 'start', ... }` → `{ type: 'started' }`
+ * - `{ type: 'propose', requestId, commands, commandBytes }`: `commands` holds
+ *   commands of `commandBytes` each, end to end; proposed as one batch →
+ *   `{ type: 'proposed', requestId, ok, error? }` once committed and applied
+ * - `{ type: 'status', requestId }` → `{ type: 'status', requestId, status }`
+ * - `{ type: 'stop' }`: stops the node and exits
+ */
+import { FileStorage, type RaftMessage, RaftNode, raftMessageCodec } from '@synod/raft'
+import { createLibp2pTransport, peerIdFromSeed } from '@synod/transport-libp2p'
+import { BenchKvStateMachine } from './kv.js'
+
+export interface HostStart {
+  type: 'start'
+  id: string
+  ids: string[]
+  /** 32-byte Ed25519 seeds as hex, in the order of `ids`. */
+  seeds: string[]
+  ports: number[]
+  directory: string
+  tickMs: number
+  electionTicks: number
+  /** The driver's default (10,000) when omitted. */
+  snapshotEveryEntries?: number
+}
+
+export type HostRequest =
+  | HostStart
+  | { type: 'propose'; requestId: number; commands: Uint8Array; commandBytes: number }
+  | { type: 'status'; requestId: number }
+  | { type: 'stop' }
+
+export type HostReply =
+  | { type: 'started' }
+  | { type: 'proposed'; requestId: number; ok: boolean; error?: string }
+  | {
+      type: 'status'
+      requestId: number
+      role: string
+      term: number
+      leader: string | null
+      commitIndex: number
+    }
+  | { type: 'failed'; error: string }
+
+function reply(message: HostReply): void {
+  process.send?.(message)
+}
+
+let node: RaftNode | undefined
+let closeTransport: (() => Promise<void>) | undefined
+
+async function start(options: HostStart): Promise<void> {
+  const seeds = options.seeds.map((seed) => Uint8Array.from(Buffer.from(seed, 'hex')))
+  const members = await Promise.all(
+    options.ids.map(async (id, index) => ({
+      id,
+      peerId: await peerIdFromSeed(seeds[index]!),
+      addrs: [`/ip4/127.0.0.1/tcp/${options.ports[index]}`],
+    })),
+  )
+  const index = options.ids.indexOf(options.id)
+  const transport = await createLibp2pTransport<RaftMessage>({
+    localId: options.id,
+    privateKey: seeds[index]!,
+    listen: [`/ip4/127.0.0.1/tcp/${options.ports[index]}`],
+    members,
+    codec: raftMessageCodec(),
+    sendQueueLimit: 100_000,
+  })
+  closeTransport = () => transport.close()
+  const storage = await FileStorage.open(options.directory)
+  node = await RaftNode.start({
+    id: options.id,
+    members: options.ids,
+    transport,
+    storage,
+    stateMachine: new BenchKvStateMachine(),
+    tickMs: options.tickMs,
+    electionTicks: options.electionTicks,
+    ...(options.snapshotEveryEntries === undefined
+      ? {}
+      : { snapshotEveryEntries: options.snapshotEveryEntries }),
+  })
+  reply({ type: 'started' })
+}
+
+function split(commands: Uint8Array, commandBytes: number): Uint8Array[] {
+  const out: Uint8Array[] = []
+  for (let offset = 0; offset < commands.length; offset += commandBytes)
+    out.push(commands.subarray(offset, offset + commandBytes))
+  return out
+}
+
+process.on('message', (request: HostRequest) => {
+  switch (request.type) {
+    case 'start':
+      start(request).catch((error: unknown) => {
+        reply({ type: 'failed', error: String(error instanceof Error ? error.stack : error) })
+        process.exit(1)
+      })
+      return
+    case 'propose': {
+      if (!node)
+        return reply({ type: 'proposed', requestId: request.requestId, ok: false, error: 'not started' })
+      node.proposeBatch(split(request.commands, request.commandBytes)).then(
+        () => reply({ type: 'proposed', requestId: request.requestId, ok: true }),
+        (error: unknown) =>
+          reply({ type: 'proposed', requestId: request.requestId, ok: false, error: String(error) }),
+      )
+      return
+    }
+    case 'status': {
+      const status = node?.status()
+      reply({
+        type: 'status',
+        requestId: request.requestId,
+        role: status?.role ?? 'starting',
+        term: status?.term ?? 0,
+        leader: status?.leader ?? null,
+        commitIndex: status?.commitIndex ?? 0,
+      })
+      return
+    }
+    case 'stop':
+      Promise.resolve(node?.stop())
+        .then(() => closeTransport?.())
+        .finally(() => process.exit(0))
+      return
+  }
+})
+
+// the parent is gone: nothing else will stop this process
+process.on('disconnect', () => process.exit(0))
