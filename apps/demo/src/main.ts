@@ -5,10 +5,11 @@
 
 import { parseSeed, type Scene } from './scene.js'
 import { gossipScene } from './scenes/gossip.js'
+import { pbftScene } from './scenes/pbft.js'
 import { raftScene } from './scenes/raft.js'
 import { registerScene } from './scenes/register.js'
 
-const scenes: Scene[] = [gossipScene, registerScene, raftScene]
+const scenes: Scene[] = [gossipScene, registerScene, raftScene, pbftScene]
 
 async function main(argv: string[]): Promise<number> {
   const seed = parseSeed(argv)

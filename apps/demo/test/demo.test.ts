@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { parseSeed } from '../src/scene.js'
 import { gossipScene } from '../src/scenes/gossip.js'
+import { pbftScene } from '../src/scenes/pbft.js'
 import { raftScene } from '../src/scenes/raft.js'
 import { registerScene } from '../src/scenes/register.js'
 
 describe('demo', () => {
   it('tells the same story for the same seed', async () => {
-    for (const scene of [gossipScene, registerScene, raftScene]) {
+    for (const scene of [gossipScene, registerScene, raftScene, pbftScene]) {
       expect(await scene.run(11)).toEqual(await scene.run(11))
     }
   })

@@ -19,4 +19,14 @@
 export { applyCommands, type PbftApplication } from './application.js'
 export * from './core/index.js'
 export { type CryptoSuiteLike, cryptoSuiteAdapter } from './crypto-adapter.js'
-export { type HardStateStore, PbftNode, type PbftNodeOptions } from './node/pbft-node.js'
+export {
+  type GroupCommitStore,
+  type HardStateStore,
+  PbftNode,
+  type PbftNodeOptions,
+} from './node/pbft-node.js'
+export {
+  FileHardStateStore,
+  type FileHardStateStoreOptions,
+  type HardStateRecovery,
+} from './storage/file-hard-state-store.js'

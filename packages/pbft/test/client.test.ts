@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { PbftClient, PbftClientBusyError, type Reply, signMessage } from '../src/index.js'
+import { PbftClient, PbftClientBusyError, type Reply, signReplies } from '../src/index.js'
 import { Cluster, makeIdentity } from './helpers.js'
 
 function setup() {
@@ -12,17 +12,24 @@ function setup() {
     replicas: replicas.map(({ id, publicKey }) => ({ id, publicKey })),
     retransmitTicks: 5,
   })
-  const reply = (replica: number, timestamp: number, result: string, extra: Partial<Reply> = {}) =>
-    signMessage<Reply>(replicas[replica]!.crypto, {
-      kind: 'reply',
-      view: 0,
+  // each reply is signed inside a batch of other clients' replies, at a position that varies
+  const reply = (replica: number, timestamp: number, result: string, extra: Partial<Reply> = {}): Reply => {
+    const entry = {
       client: client.id,
       timestamp,
-      replica,
-      readOnly: false,
+      readOnly: extra.readOnly ?? false,
       result: new TextEncoder().encode(result),
-      ...extra,
-    })
+    }
+    const others = Array.from({ length: 2 + replica }, (_, i) => ({
+      client: `other${i}`,
+      timestamp: 1,
+      readOnly: false,
+      result: Uint8Array.of(i),
+    }))
+    others.splice(replica % others.length, 0, entry)
+    const signed = signReplies(replicas[replica]!.crypto, 0, replica, others)
+    return signed.find((candidate) => candidate.client === client.id)!
+  }
   return { client, reply }
 }
 

@@ -2,7 +2,7 @@
  * Pure checks of signed messages and certificates, and the new-view
  * computation. Each check returns `undefined` when valid, or the reason it is not.
  */
-import { encodeBatch, signingBytes } from './codec.js'
+import { encodeBatch, replyLeafBytes, replySigningBytes, signingBytes } from './codec.js'
 import { bytesEqual, compareBytes, type Membership } from './membership.js'
 import type {
   Checkpoint,
@@ -11,6 +11,7 @@ import type {
   PbftMessage,
   PrePrepare,
   PreparedCertificate,
+  Reply,
   Unsigned,
   ViewChange,
 } from './messages.js'
@@ -291,4 +292,139 @@ export function planNewView(
 export function signMessage<M extends PbftMessage>(crypto: PbftCrypto, unsigned: Unsigned<M>): M {
   const signature = crypto.sign(signingBytes(unsigned as Unsigned<PbftMessage>))
   return { ...unsigned, signature } as unknown as M
+}
+
+/**
+ * One reply to sign: everything but the view, replica, tree and signature.
+ *
+ * @example
+ * ```ts
+ * const entry: ReplyEntry = { client: 'alice', timestamp: 3, readOnly: false, result }
+ * ```
+ */
+export interface ReplyEntry {
+  readonly client: string
+  readonly timestamp: number
+  readonly readOnly: boolean
+  readonly result: Uint8Array
+}
+
+const NODE_PREFIX = Uint8Array.of(1)
+const LEAF_PREFIX = Uint8Array.of(0)
+
+function hashNode(crypto: PbftCrypto, left: Uint8Array, right: Uint8Array): Uint8Array {
+  const bytes = new Uint8Array(1 + left.length + right.length)
+  bytes.set(NODE_PREFIX)
+  bytes.set(left, 1)
+  bytes.set(right, 1 + left.length)
+  return crypto.digest(bytes)
+}
+
+function hashLeaf(crypto: PbftCrypto, entry: ReplyEntry): Uint8Array {
+  const leaf = replyLeafBytes(entry)
+  const bytes = new Uint8Array(1 + leaf.length)
+  bytes.set(LEAF_PREFIX)
+  bytes.set(leaf, 1)
+  return crypto.digest(bytes)
+}
+
+/**
+ * Signs a batch's replies with one signature: the replies are the leaves of
+ * a Merkle tree shaped as RFC 9162's (split at the largest power of two
+ * below the size), the signature covers `(view, replica, leaves, root)`, and
+ * every reply carries its inclusion proof. n leaves cost n + (n − 1) hashes
+ * and one signature, instead of n signatures.
+ *
+ * @throws {RangeError} when `entries` is empty
+ * @example
+ * ```ts
+ * const [reply] = signReplies(crypto, view, replicaIndex, [{ client, timestamp, readOnly: false, result }])
+ * ```
+ */
+export function signReplies(
+  crypto: PbftCrypto,
+  view: number,
+  replica: number,
+  entries: readonly ReplyEntry[],
+): Reply[] {
+  if (entries.length === 0) throw new RangeError('entries: expected at least one reply to sign')
+  const proofs: Uint8Array[][] = entries.map(() => [])
+  const build = (low: number, high: number): Uint8Array => {
+    if (high - low === 1) return hashLeaf(crypto, entries[low]!)
+    let split = 1
+    while (split * 2 < high - low) split *= 2
+    const left = build(low, low + split)
+    const right = build(low + split, high)
+    for (let i = low; i < low + split; i++) proofs[i]!.push(right)
+    for (let i = low + split; i < high; i++) proofs[i]!.push(left)
+    return hashNode(crypto, left, right)
+  }
+  const root = build(0, entries.length)
+  const signature = crypto.sign(replySigningBytes(view, replica, entries.length, root))
+  return entries.map((entry, position) => ({
+    kind: 'reply',
+    view,
+    client: entry.client,
+    timestamp: entry.timestamp,
+    replica,
+    readOnly: entry.readOnly,
+    result: entry.result,
+    position,
+    leaves: entries.length,
+    proof: proofs[position]!,
+    signature,
+  }))
+}
+
+/**
+ * The root a reply's proof leads to (RFC 9162 §2.1.3.2), or `undefined` when
+ * the proof cannot belong to a tree of `reply.leaves` leaves.
+ *
+ * @example
+ * ```ts
+ * replyRoot(crypto, reply) // Uint8Array or undefined
+ * ```
+ */
+export function replyRoot(crypto: PbftCrypto, reply: Reply): Uint8Array | undefined {
+  if (!Number.isInteger(reply.leaves) || reply.leaves < 1) return undefined
+  if (!Number.isInteger(reply.position) || reply.position < 0 || reply.position >= reply.leaves)
+    return undefined
+  let index = reply.position
+  let last = reply.leaves - 1
+  let hash = hashLeaf(crypto, reply)
+  for (const sibling of reply.proof) {
+    if (last === 0) return undefined
+    if (index % 2 === 1 || index === last) {
+      hash = hashNode(crypto, sibling, hash)
+      if (index % 2 === 0)
+        while (index % 2 === 0 && index !== 0) {
+          index = Math.floor(index / 2)
+          last = Math.floor(last / 2)
+        }
+    } else hash = hashNode(crypto, hash, sibling)
+    index = Math.floor(index / 2)
+    last = Math.floor(last / 2)
+  }
+  return last === 0 ? hash : undefined
+}
+
+/**
+ * True when `reply` is signed by the holder of `publicKey`: its proof leads to
+ * a root, and the signature covers `(view, replica, leaves, root)`.
+ *
+ * @example
+ * ```ts
+ * verifyReply(crypto, membership.keys[reply.replica]!, reply) // true or false
+ * ```
+ */
+export function verifyReply(crypto: PbftCrypto, publicKey: Uint8Array, reply: Reply): boolean {
+  const root = replyRoot(crypto, reply)
+  if (root === undefined) return false
+  let bytes: Uint8Array
+  try {
+    bytes = replySigningBytes(reply.view, reply.replica, reply.leaves, root)
+  } catch {
+    return false
+  }
+  return safeVerify(crypto, reply.signature, bytes, publicKey)
 }

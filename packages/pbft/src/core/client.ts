@@ -5,7 +5,7 @@
  * for a read-only request, which falls back to an ordered request on timeout).
  */
 import type { NodeId } from '@synod/transport'
-import { signMessage, verifyReplicaSignature } from './certificates.js'
+import { signMessage, verifyReply } from './certificates.js'
 import { PbftClientBusyError, PbftConfigError } from './errors.js'
 import { Membership, toHex } from './membership.js'
 import type { ClientRequest, PbftMessage, Reply } from './messages.js'
@@ -170,13 +170,8 @@ export class PbftClient {
     if (reply.client !== this.id || reply.timestamp !== current.request.timestamp) return
     if (reply.readOnly !== current.request.readOnly) return
     if (current.replies.has(reply.replica)) return
-    if (
-      !verifyReplicaSignature(
-        { membership: this.membership, crypto: this.crypto, checkpointInterval: 1, watermarkWindow: 1 },
-        reply,
-      )
-    )
-      return
+    const key = this.membership.keys[reply.replica]
+    if (key === undefined || !verifyReply(this.crypto, key, reply)) return
     current.replies.set(reply.replica, reply)
     if (reply.view > this.view) this.view = reply.view
     const needed = current.request.readOnly ? this.membership.quorum : this.membership.f + 1

@@ -46,6 +46,14 @@ export interface PbftCodecOptions {
 export const DEFAULT_MAX_PBFT_MESSAGE_BYTES = 64 * 1024 * 1024
 
 const DOMAIN = new TextEncoder().encode('synod-pbft/1')
+/** Longest reply proof: a tree of up to 2^32 leaves. */
+const MAX_REPLY_PROOF = 32
+
+function checkedU32(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 0 || value > 0xffff_ffff)
+    throw new RangeError(`${name}: expected an integer in [0, 4294967295], got ${value}`)
+  return value
+}
 const MAX_ID_BYTES = 256
 const MAX_KEY_BYTES = 128
 const MAX_COUNT = 1_000_000
@@ -247,12 +255,22 @@ function writeBody(w: Writer, m: Unsigned<PbftMessage>, forSigning: boolean): vo
       writeRequest(w, m)
       return
     case 'reply':
+      if (forSigning)
+        throw new TypeError(
+          "reply: a reply is signed over its batch's reply root; use signReplies / replySigningBytes",
+        )
       w.u64('view', m.view)
       w.str('client', m.client)
       w.u64('timestamp', m.timestamp)
       w.u16('replica', m.replica)
       w.bool(m.readOnly)
       w.raw('result', m.result)
+      w.u32(checkedU32('position', m.position))
+      w.u32(checkedU32('leaves', m.leaves))
+      if (!Array.isArray(m.proof) || m.proof.length > MAX_REPLY_PROOF)
+        throw new RangeError(`proof: expected an array of at most ${MAX_REPLY_PROOF} hashes`)
+      w.count(m.proof.length)
+      for (const hash of m.proof) w.raw('proof', hash)
       return
     case 'pre-prepare':
       writePrePrepareHeader(w, m)
@@ -394,7 +412,28 @@ function readAfterTag(r: Reader, kind: PbftMessageKind): PbftMessage {
       const replica = r.u16('replica')
       const readOnly = r.bool('readOnly')
       const result = r.raw('result', r.maxOperationBytes)
-      return { kind, view, client, timestamp, replica, readOnly, result, signature: signature() }
+      const position = r.u32('position')
+      const leaves = r.u32('leaves')
+      if (leaves === 0 || position >= leaves)
+        throw new DecodeError(`reply position ${position} is not below its ${leaves} leaves`)
+      const proofCount = r.count('proof', 4)
+      if (proofCount > MAX_REPLY_PROOF)
+        throw new DecodeError(`reply proof of ${proofCount} hashes exceeds ${MAX_REPLY_PROOF}`)
+      const proof: Uint8Array[] = []
+      for (let i = 0; i < proofCount; i++) proof.push(digestBytes(r, 'proof'))
+      return {
+        kind,
+        view,
+        client,
+        timestamp,
+        replica,
+        readOnly,
+        result,
+        position,
+        leaves,
+        proof,
+        signature: signature(),
+      }
     }
     case 'pre-prepare': {
       const view = r.u64('view')
@@ -512,8 +551,10 @@ export function decodePbftMessage(bytes: Uint8Array, options: PbftCodecOptions =
 }
 
 /**
- * The bytes a message's signature covers (domain-separated).
+ * The bytes a message's signature covers (domain-separated). Not for replies,
+ * which are signed per batch over a Merkle root (`signReplies`).
  *
+ * @throws {TypeError} for a reply
  * @example
  * ```ts
  * const signature = crypto.sign(signingBytes(unsignedCommit))
@@ -523,6 +564,55 @@ export function signingBytes(message: Unsigned<PbftMessage>): Uint8Array {
   const w = new Writer()
   for (const byte of DOMAIN) w.u8(byte)
   writeBody(w, message, true)
+  return w.finish()
+}
+
+/**
+ * The bytes a reply's Merkle leaf hashes: what the client checks (its id and
+ * timestamp, read-only or not, the result), domain-separated.
+ *
+ * @example
+ * ```ts
+ * const leaf = crypto.digest(replyLeafBytes(reply))
+ * ```
+ */
+export function replyLeafBytes(reply: {
+  readonly client: string
+  readonly timestamp: number
+  readonly readOnly: boolean
+  readonly result: Uint8Array
+}): Uint8Array {
+  const w = new Writer()
+  for (const byte of DOMAIN) w.u8(byte)
+  w.u8(0) // leaf
+  w.str('client', reply.client)
+  w.u64('timestamp', reply.timestamp)
+  w.bool(reply.readOnly)
+  w.raw('result', reply.result)
+  return w.finish()
+}
+
+/**
+ * The bytes a replica signs for a tree of replies: `(view, replica, leaves, root)`.
+ *
+ * @example
+ * ```ts
+ * const signature = crypto.sign(replySigningBytes(view, replica, leaves, root))
+ * ```
+ */
+export function replySigningBytes(
+  view: number,
+  replica: number,
+  leaves: number,
+  root: Uint8Array,
+): Uint8Array {
+  const w = new Writer()
+  for (const byte of DOMAIN) w.u8(byte)
+  w.u8(TAGS.reply)
+  w.u64('view', view)
+  w.u16('replica', replica)
+  w.u32(checkedU32('leaves', leaves))
+  w.raw('root', root)
   return w.finish()
 }
 

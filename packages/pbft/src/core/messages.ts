@@ -35,11 +35,16 @@ export interface ClientRequest {
 }
 
 /**
- * A replica's signed reply to a client.
+ * A replica's signed reply to a client. A replica signs the replies of one
+ * executed batch once: the replies are the leaves of a Merkle tree (RFC 9162
+ * shape, see `signReplies`) and the signature covers `(view, replica, leaves,
+ * root)`; each reply carries its `position` and the `proof` (sibling hashes,
+ * leaf to root) from which the client recomputes the root (`verifyReply`).
+ * A lone reply (a read, a re-sent reply) is a tree of one leaf with an empty proof.
  *
  * @example
  * ```ts
- * if (reply.kind === 'reply') console.log(reply.replica, reply.result)
+ * if (reply.kind === 'reply' && verifyReply(crypto, publicKey, reply)) console.log(reply.replica, reply.result)
  * ```
  */
 export interface Reply {
@@ -51,6 +56,13 @@ export interface Reply {
   /** True when this answers a read-only request (tentative: the client needs 2f+1 matching). */
   readonly readOnly: boolean
   readonly result: Uint8Array
+  /** This reply's leaf index in its batch's reply tree. */
+  readonly position: number
+  /** How many replies (leaves) the tree has. */
+  readonly leaves: number
+  /** Sibling hashes from this reply's leaf up to the root. */
+  readonly proof: readonly Uint8Array[]
+  /** The replica's signature over `(view, replica, leaves, root)`. */
   readonly signature: Uint8Array
 }
 

@@ -12,8 +12,10 @@ import {
   checkPrePrepare,
   checkViewChange,
   planNewView,
+  type ReplyEntry,
   safeVerify,
   signMessage,
+  signReplies,
   verifyReplicaSignature,
 } from './certificates.js'
 import { decodeStateSnapshot, encodeStateSnapshot, signingBytes } from './codec.js'
@@ -646,30 +648,17 @@ export class PbftReplica {
     this.startRequestTimerIfIdle()
   }
 
-  private sendReply(request: ClientRequest, result: Uint8Array, readOnly: boolean, send = true): Reply {
-    const reply = signMessage<Reply>(this.crypto, {
-      kind: 'reply',
-      view: this.currentView,
-      client: request.client,
-      timestamp: request.timestamp,
-      replica: this.index,
-      readOnly,
-      result,
-    })
-    if (send) this.outMessages.push({ to: request.client, message: reply })
-    return reply
+  private sendReply(request: ClientRequest, result: Uint8Array, readOnly: boolean): void {
+    const [reply] = signReplies(this.crypto, this.currentView, this.index, [
+      { client: request.client, timestamp: request.timestamp, readOnly, result },
+    ])
+    this.outMessages.push({ to: request.client, message: reply! })
   }
 
   private resendReply(client: string, record: ClientRecord): void {
-    record.reply ??= signMessage<Reply>(this.crypto, {
-      kind: 'reply',
-      view: this.currentView,
-      client,
-      timestamp: record.timestamp,
-      replica: this.index,
-      readOnly: false,
-      result: record.result,
-    })
+    record.reply ??= signReplies(this.crypto, this.currentView, this.index, [
+      { client, timestamp: record.timestamp, readOnly: false, result: record.result },
+    ])[0]!
     this.outMessages.push({ to: client, message: record.reply })
   }
 
@@ -983,15 +972,27 @@ export class PbftReplica {
       throw new Error(`bug: executing ${sequence} after ${this.executedSequence}`)
     const replaying = sequence <= this.replayUntil
     const resultByKey = new Map<string, Uint8Array>()
+    const answered: ClientRecord[] = []
+    const entries: ReplyEntry[] = []
     fresh.forEach((request, i) => {
       const result = results[i]!
       resultByKey.set(requestKey(request.client, request.timestamp), result)
       const previous = this.clientTable.get(request.client)
       if (previous === undefined || previous.timestamp < request.timestamp) {
-        const reply = this.sendReply(request, result, false, !replaying)
-        this.clientTable.set(request.client, { timestamp: request.timestamp, result, reply })
+        const record: ClientRecord = { timestamp: request.timestamp, result, reply: undefined }
+        this.clientTable.set(request.client, record)
+        answered.push(record)
+        entries.push({ client: request.client, timestamp: request.timestamp, readOnly: false, result })
       }
     })
+    // one signature for the batch's replies (a replay signs nothing: a retransmission signs lazily)
+    if (!replaying && entries.length > 0) {
+      const replies = signReplies(this.crypto, this.currentView, this.index, entries)
+      replies.forEach((reply, i) => {
+        answered[i]!.reply = reply
+        this.outMessages.push({ to: reply.client, message: reply })
+      })
+    }
     for (const request of prePrepare.batch) {
       const key = requestKey(request.client, request.timestamp)
       this.pending.delete(key)

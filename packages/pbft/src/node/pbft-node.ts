@@ -14,12 +14,16 @@ import type {
   PbftEvent,
   PbftHardState,
   PbftReplicaOptions,
+  PersistUpdate,
   StableCheckpoint,
 } from '../core/types.js'
 
 /**
  * Where a replica's hard state lives. `save` must make the state durable
  * before it returns (write and fsync): messages are sent right after it.
+ * It gets both the whole folded state and the increment since the previous
+ * save: a simple store rewrites the state, a log appends the increment
+ * (`FileHardStateStore`).
  *
  * @example
  * ```ts
@@ -31,7 +35,25 @@ import type {
  */
 export interface HardStateStore {
   load(): PbftHardState | undefined
-  save(state: PbftHardState): void
+  save(state: PbftHardState, update: PersistUpdate): void
+}
+
+/**
+ * A store that can buffer several increments and make them durable with one
+ * fsync: what `PbftNode`'s `groupCommit` option needs.
+ *
+ * @example
+ * ```ts
+ * store.write(state1, update1)
+ * store.write(state2, update2)
+ * store.sync() // one fsync for both
+ * ```
+ */
+export interface GroupCommitStore extends HardStateStore {
+  /** Buffers an increment; it is durable only after `sync()`. */
+  write(state: PbftHardState, update: PersistUpdate): void
+  /** Makes everything written so far durable. */
+  sync(): void
 }
 
 /**
@@ -46,6 +68,14 @@ export interface HardStateStore {
 export interface PbftNodeOptions extends Omit<PbftReplicaOptions, 'restore'> {
   readonly transport: Transport<PbftMessage>
   readonly store: HardStateStore
+  /**
+   * Group commit: with a `GroupCommitStore`, increments are buffered and every
+   * message is held until one `sync()` covers them all; `groupCommit(flush)`
+   * must call `flush` soon (e.g. `(flush) => setImmediate(flush)`), so inputs
+   * that arrive meanwhile share the fsync. Without it, every `Ready` is saved
+   * (and fsynced) on its own before its messages go out.
+   */
+  readonly groupCommit?: (flush: () => void) => void
   /** The replicated state machine (synchronous and deterministic). */
   readonly application: PbftApplication
   /** Calls `callback` every `ms` milliseconds until the returned function is called. */
@@ -81,6 +111,9 @@ export class PbftNode {
   private readonly stopTicking: () => void
   private readonly stopListening: () => void
   private closed = false
+  /** Messages waiting for the group's fsync, in order. */
+  private held: { to: NodeId; message: PbftMessage }[] = []
+  private flushScheduled = false
 
   constructor(options: PbftNodeOptions) {
     this.options = options
@@ -94,6 +127,7 @@ export class PbftNode {
       onExecuted: _onExecuted,
       onCheckpoint: _onCheckpoint,
       onEvent: _onEvent,
+      groupCommit: _groupCommit,
       ...rest
     } = options
     this.replica = new PbftReplica({ ...rest, ...(this.hardState ? { restore: this.hardState } : {}) })
@@ -117,23 +151,52 @@ export class PbftNode {
     this.drain()
   }
 
-  /** Stops ticking and listening. Idempotent. */
+  /**
+   * Stops ticking and listening. With group commit, what is buffered is
+   * synced and the held messages are dropped (PBFT retransmits). Idempotent.
+   */
   close(): void {
     if (this.closed) return
     this.closed = true
     this.stopTicking()
     this.stopListening()
+    if (this.held.length > 0 || this.flushScheduled) (this.options.store as GroupCommitStore).sync()
+    this.held = []
+  }
+
+  /** Makes the group durable with one fsync, then sends what it held back. */
+  private flush(): void {
+    this.flushScheduled = false
+    if (this.closed) return
+    ;(this.options.store as GroupCommitStore).sync()
+    const held = this.held
+    this.held = []
+    for (const { to, message } of held) this.sendQuietly(to, message)
   }
 
   /** Persist, then send, then advance, then apply (and again while the replica has more). */
   private drain(): void {
+    const store = this.options.store
+    const group =
+      this.options.groupCommit !== undefined && 'write' in store && 'sync' in store
+        ? (store as GroupCommitStore)
+        : undefined
     while (this.replica.hasReady()) {
       const ready = this.replica.ready()
       if (ready.persist) {
         this.hardState = applyPersist(this.replica.id, this.hardState, ready.persist)
-        this.options.store.save(this.hardState)
+        if (group === undefined) store.save(this.hardState, ready.persist)
+        else {
+          group.write(this.hardState, ready.persist)
+          if (!this.flushScheduled) {
+            this.flushScheduled = true
+            this.options.groupCommit!(() => this.flush())
+          }
+        }
       }
-      for (const { to, message } of ready.messages) this.sendQuietly(to, message)
+      // while a group is open, everything waits for its fsync (and keeps its order)
+      if (this.flushScheduled) this.held.push(...ready.messages)
+      else for (const { to, message } of ready.messages) this.sendQuietly(to, message)
       this.replica.advance()
       for (const batch of ready.executed) this.options.onExecuted?.(batch)
       for (const checkpoint of ready.checkpoints) this.options.onCheckpoint?.(checkpoint)
