@@ -30,8 +30,9 @@ export const USAGE = `Usage:
       linearizability, and prints one JSON summary line.
   synod-maelstrom --help
 
-Backends: single-leader (default; n0 holds the map, the others forward to it),
-          raft (not available yet), local-unsafe (NOT linearizable: a negative control).
+Backends: raft (default; @synod/raft with in-memory storage, followers forward writes
+          to the leader), single-leader (n0 holds the map, the others forward to it),
+          local-unsafe (NOT linearizable: a negative control).
 Exit codes: node: 0 at the end of stdin; harness: 0 linearizable, 1 not linearizable,
             2 unknown (checker out of budget); 3 a bad command line or a harness failure.
 `
@@ -121,7 +122,7 @@ function parseValue(flag: string, raw: string, spec: FlagKind): FlagValue {
  *
  * @example
  * ```ts
- * parseServerArguments(['--workload', 'lin-kv']) // { workload: 'lin-kv', backend: 'single-leader', requestTimeoutMs: 1000 }
+ * parseServerArguments(['--workload', 'lin-kv']) // { workload: 'lin-kv', backend: 'raft', requestTimeoutMs: 1000 }
  * ```
  */
 export interface ServerArguments {

@@ -22,7 +22,14 @@ export {
 } from './backends/index.js'
 export { type KvOperation, type KvOutcome, KvStore } from './backends/kv-store.js'
 export { createLocalUnsafeBackend, localUnsafeBackend } from './backends/local-unsafe.js'
-export { type RaftBackendOptions, raftBackend } from './backends/raft.js'
+export {
+  parseRaftForwardMessage,
+  RaftBackend,
+  type RaftBackendOptions,
+  type RaftForwardMessage,
+  type RaftForwardOutcome,
+  raftBackend,
+} from './backends/raft.js'
 export {
   type ForwardedResult,
   parseSingleLeaderMessage,

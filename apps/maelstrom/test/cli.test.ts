@@ -1,8 +1,7 @@
 import { PassThrough } from 'node:stream'
 import { describe, expect, it } from 'vitest'
-import { resolveBackend } from '../src/backends/index.js'
+import { DEFAULT_BACKEND, resolveBackend } from '../src/backends/index.js'
 import { main, parseHarnessArguments, parseServerArguments, USAGE } from '../src/cli.js'
-import { BackendNotAvailableError } from '../src/errors.js'
 
 function streams(input = '') {
   const stdin = new PassThrough()
@@ -24,7 +23,7 @@ describe('node command line', () => {
   it('accepts --workload lin-kv with a backend and a timeout, in both spellings', () => {
     expect(parseServerArguments(['--workload', 'lin-kv'])).toEqual({
       workload: 'lin-kv',
-      backend: 'single-leader',
+      backend: 'raft',
       requestTimeoutMs: 1000,
     })
     expect(
@@ -73,13 +72,33 @@ describe('node command line', () => {
     }
   })
 
-  it('refuses --backend raft clearly until Raft is plugged in', async () => {
-    expect(() => resolveBackend('raft')).toThrow(BackendNotAvailableError)
-    const s = streams()
-    expect(await main(['--workload', 'lin-kv', '--backend', 'raft'], s.io)).toBe(3)
-    expect(s.err()).toBe(
-      'synod-maelstrom: backend "raft" is not available yet: @synod/raft has no driver (propose/read/status) to run it yet; use --backend single-leader\n',
+  it('runs raft by default: a one-node cluster elects itself and serves a session, exit 0 at the end of stdin', async () => {
+    expect(DEFAULT_BACKEND).toBe('raft')
+    expect(typeof resolveBackend('raft')).toBe('function')
+    const lines = [
+      '{"src":"c0","dest":"n0","body":{"type":"init","msg_id":1,"node_id":"n0","node_ids":["n0"]}}',
+      '{"src":"c1","dest":"n0","body":{"type":"write","msg_id":2,"key":1,"value":7}}',
+      '{"src":"c1","dest":"n0","body":{"type":"cas","msg_id":3,"key":2,"from":0,"to":1}}',
+      '{"src":"c1","dest":"n0","body":{"type":"read","msg_id":4,"key":3}}',
+    ]
+    const s = streams(`${lines.join('\n')}\n`)
+    expect(await main(['--workload', 'lin-kv'], s.io)).toBe(0)
+    const out = s
+      .out()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+    expect(out.map(({ src, dest, body: { msg_id, text, ...rest } }) => ({ src, dest, ...rest }))).toEqual(
+      expect.arrayContaining([
+        { src: 'n0', dest: 'c0', type: 'init_ok', in_reply_to: 1 },
+        { src: 'n0', dest: 'c1', type: 'write_ok', in_reply_to: 2 },
+        { src: 'n0', dest: 'c1', type: 'error', code: 20, in_reply_to: 3 },
+        { src: 'n0', dest: 'c1', type: 'error', code: 20, in_reply_to: 4 },
+      ]),
     )
+    expect(out).toHaveLength(4)
+    expect(s.err()).toContain('lin-kv node starting with the raft backend')
+    expect(s.err()).toContain('raft: n0 started with members n0')
   })
 
   it('serves a whole session on stdin/stdout: only messages on stdout, logs on stderr, exit 0 at the end of stdin', async () => {
@@ -91,7 +110,7 @@ describe('node command line', () => {
       '{"src":"c1","dest":"n0","body":{"type":"read","msg_id":4,"key":1}}',
     ]
     const s = streams(`${lines.join('\n')}\n`)
-    expect(await main(['--workload', 'lin-kv'], s.io)).toBe(0)
+    expect(await main(['--workload', 'lin-kv', '--backend', 'single-leader'], s.io)).toBe(0)
     const out = s
       .out()
       .trim()
@@ -205,7 +224,7 @@ describe('harness command line', () => {
     const summary = JSON.parse(s.out())
     expect(summary).toMatchObject({
       workload: 'lin-kv',
-      backend: 'single-leader',
+      backend: 'raft',
       mode: 'in-process',
       ops: 50,
       verdict: 'ok',

@@ -59,17 +59,26 @@ describe('harness (child processes of bin/synod-maelstrom.js)', () => {
         .map((line) => JSON.parse(line).body.type),
     ).toEqual(['init_ok', 'write_ok'])
     expect(run.stderr).toContain('lin-kv node starting with the local-unsafe backend')
+    // without SYNOD_MAELSTROM_BACKEND: the default, raft (a one-node cluster elects itself)
+    const { SYNOD_MAELSTROM_BACKEND: _unset, ...environment } = process.env
     const raft = spawnSync(wrapper, [], {
-      input: '',
+      input: input.replace('"n0","n1"', '"n0"'),
       encoding: 'utf8',
-      env: { ...process.env, SYNOD_MAELSTROM_BACKEND: 'raft' },
+      env: environment,
     })
-    expect(raft.status).toBe(3)
-    expect(raft.stderr).toContain('backend "raft" is not available yet')
+    expect(raft.status).toBe(0)
+    expect(
+      raft.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line).body.type),
+    ).toEqual(['init_ok', 'write_ok'])
+    expect(raft.stderr).toContain('lin-kv node starting with the raft backend')
   })
 
   it('single-leader without faults: linearizable', async () => {
     const summary = await runHarness({
+      backend: 'single-leader',
       nodes: 3,
       ops: 200,
       seed: 1,
@@ -89,6 +98,7 @@ describe('harness (child processes of bin/synod-maelstrom.js)', () => {
 
   it('single-leader with partitions, loss and duplicates: still linearizable', async () => {
     const summary = await runHarness({
+      backend: 'single-leader',
       nodes: 3,
       ops: 200,
       seed: 2,
@@ -100,6 +110,25 @@ describe('harness (child processes of bin/synod-maelstrom.js)', () => {
     })
     expect(summary.verdict).toBe('ok')
     expect(summary.nemesis.faults).toBeGreaterThan(0)
+    expect(summary.unexpectedReplies).toBe(0)
+    expect(summary.unexpectedExits).toEqual({})
+  })
+
+  it('raft (the default) with partitions, loss and duplicates: linearizable', async () => {
+    const summary = await runHarness({
+      nodes: 3,
+      ops: 250,
+      seed: 7,
+      nemesisIntervalMs: 200,
+      lossRate: 0.05,
+      duplicateRate: 0.05,
+      requestTimeoutMs: 400,
+      clientTimeoutMs: 800,
+    })
+    expect(summary).toMatchObject({ mode: 'processes', backend: 'raft', verdict: 'ok', ops: 250 })
+    expect(summary.nemesis.faults).toBeGreaterThan(2)
+    expect(summary.ok).toBeGreaterThan(80)
+    expect(summary.ok + summary.fail + summary.info).toBe(250)
     expect(summary.unexpectedReplies).toBe(0)
     expect(summary.unexpectedExits).toEqual({})
   })

@@ -18,7 +18,7 @@ import type { BackendFactory } from './types.js'
 export const BACKEND_NAMES = ['single-leader', 'raft', 'local-unsafe'] as const
 
 /**
- * A backend name: `single-leader`, `raft` (not available yet) or `local-unsafe` (negative control).
+ * A backend name: `raft` (the default), `single-leader` or `local-unsafe` (negative control).
  *
  * @example
  * ```ts
@@ -28,15 +28,14 @@ export const BACKEND_NAMES = ['single-leader', 'raft', 'local-unsafe'] as const
 export type BackendName = (typeof BACKEND_NAMES)[number]
 
 /**
- * The backend used when `--backend` is not given. It becomes `raft` once
- * `@synod/raft` has its driver and `src/backends/raft.ts` is implemented.
+ * The backend used when `--backend` is not given: `raft`.
  *
  * @example
  * ```ts
  * resolveBackend(DEFAULT_BACKEND)
  * ```
  */
-export const DEFAULT_BACKEND: BackendName = 'single-leader'
+export const DEFAULT_BACKEND: BackendName = 'raft'
 
 /**
  * Checks a `--backend` value.
@@ -58,7 +57,6 @@ export function parseBackendName(value: string): BackendName {
 /**
  * The factory of a named backend.
  *
- * @throws {BackendNotAvailableError} for `raft`, until it is plugged in
  * @example
  * ```ts
  * const factory = resolveBackend('single-leader')

@@ -46,7 +46,7 @@ export interface HarnessOptions {
   ops?: number
   /** Seeds operation choices, losses and the nemesis (timing is real, so a run is not replayed exactly). */
   seed?: number
-  /** The backend every node runs (default `single-leader`). */
+  /** The backend every node runs (default `raft`). */
   backend?: BackendName
   /** Concurrent clients, `c1` … (default 5). */
   clients?: number
