@@ -10,8 +10,8 @@
  * Replica data lives in memory.
  */
 import type { NodeId } from '@synod/transport'
-import { TooManyPendingError } from '../errors.js'
 import { assertIntegerInRange, assertKey, assertObject, assertValue, show } from '../validate.js'
+import { assertLimits, OperationTable } from './operations.js'
 import { preferenceList } from './preference.js'
 import {
   covers,
@@ -232,7 +232,6 @@ interface PendingRequest {
 }
 
 const HANDOFF_BATCH = 64
-const MAX_LOOPBACK_STEPS = 1_000_000
 
 /**
  * The Dynamo-style store as a pure state machine: no I/O, no timers, time in ticks.
@@ -257,9 +256,7 @@ export class DynamoCore {
   private readonly retryTicks: number
   private readonly suspectAfterTicks: number
   private readonly suspicionTicks: number
-  private readonly timeoutTicks: number
   private readonly handoffIntervalTicks: number
-  private readonly maxPendingOperations: number
   private readonly maxKeyBytes: number
   private readonly maxValueBytes: number
   private readonly memberSet: ReadonlySet<NodeId>
@@ -268,12 +265,8 @@ export class DynamoCore {
   private readonly hints = new Map<NodeId, Map<string, { siblings: Sibling<DynamoValue>[]; seq: number }>>()
   private readonly issued = new Map<string, number>()
   private readonly suspected = new Map<NodeId, number>()
-  private readonly pending = new Map<number, PendingRequest>()
+  private readonly ops: OperationTable<PendingRequest, DynamoMessage, DynamoCompletion, DynamoReady>
   private readonly lingering = new Map<number, PendingRequest>()
-  private readonly loopback: { from: NodeId; message: DynamoMessage }[] = []
-  private out: DynamoReady = { messages: [], completions: [] }
-  private ticks = 0
-  private nextReqId = 1
   private hintSeq = 0
   /** Messages ignored because they were malformed or came from a non-member. */
   ignoredMessages = 0
@@ -329,26 +322,36 @@ export class DynamoCore {
       1,
       1_000_000_000,
     )
-    this.timeoutTicks = assertIntegerInRange('timeoutTicks', options.timeoutTicks ?? 50, 1, 1_000_000_000)
+    const timeoutTicks = assertIntegerInRange('timeoutTicks', options.timeoutTicks ?? 50, 1, 1_000_000_000)
     this.handoffIntervalTicks = assertIntegerInRange(
       'handoffIntervalTicks',
       options.handoffIntervalTicks ?? 10,
       1,
       1_000_000_000,
     )
-    this.maxPendingOperations = assertIntegerInRange(
-      'maxPendingOperations',
-      options.maxPendingOperations ?? 10_000,
-      1,
-      10_000_000,
-    )
-    this.maxKeyBytes = assertIntegerInRange('maxKeyBytes', options.maxKeyBytes ?? 1024, 1, 1 << 20)
-    this.maxValueBytes = assertIntegerInRange('maxValueBytes', options.maxValueBytes ?? 1 << 20, 0, 1 << 30)
+    const { maxPendingOperations, maxKeyBytes, maxValueBytes } = assertLimits(options)
+    this.maxKeyBytes = maxKeyBytes
+    this.maxValueBytes = maxValueBytes
+    this.ops = new OperationTable({
+      id: this.id,
+      name: 'dynamo core',
+      maxPendingOperations,
+      timeoutTicks,
+      handle: (from, message) => this.handle(from, message),
+      timedOut: (op) => ({
+        reqId: op.reqId,
+        kind: op.kind,
+        key: op.key,
+        result: 'timeout',
+        replies: op.answered.size,
+      }),
+      emptyOutbox: () => ({ messages: [], completions: [] }),
+    })
   }
 
   /** Requests in flight. */
   get pendingOperations(): number {
-    return this.pending.size
+    return this.ops.size
   }
 
   /** The key's preference list: its `n` home replicas first, then the stand-ins in order. */
@@ -370,7 +373,7 @@ export class DynamoCore {
 
   /** True when `node` did not answer recently and sloppy requests skip it. */
   isSuspected(node: NodeId): boolean {
-    return (this.suspected.get(node) ?? -1) > this.ticks
+    return (this.suspected.get(node) ?? -1) > this.ops.now
   }
 
   /**
@@ -428,18 +431,14 @@ export class DynamoCore {
     need: number,
     sibling: Sibling<DynamoValue> | undefined,
   ): number {
-    if (this.pending.size >= this.maxPendingOperations)
-      throw new TooManyPendingError(this.maxPendingOperations)
-    const reqId = this.nextReqId++
-    const order = preferenceList(key, this.members)
-    const op: PendingRequest = {
+    const op = this.ops.start((reqId) => ({
       reqId,
       kind,
       key,
       n,
       need,
-      startTick: this.ticks,
-      order,
+      startTick: this.ops.now,
+      order: preferenceList(key, this.members),
       targets: [],
       answered: new Set(),
       replies: new Map(),
@@ -447,14 +446,13 @@ export class DynamoCore {
       hinted: 0,
       lingerUntil: undefined,
       merged: [],
-    }
-    this.pending.set(reqId, op)
-    for (const home of order.slice(0, n)) {
+    }))
+    for (const home of op.order.slice(0, n)) {
       const node = this.sloppy && this.isSuspected(home) ? (this.standIn(op) ?? home) : home
       this.addTarget(op, node, home)
     }
-    this.drainLoopback()
-    return reqId
+    this.ops.drain()
+    return op.reqId
   }
 
   /** The next node of the preference list beyond the first N that is not a target yet and not suspected. */
@@ -468,7 +466,8 @@ export class DynamoCore {
   }
 
   private addTarget(op: PendingRequest, node: NodeId, home: NodeId): void {
-    const target: Target = { node, home, firstSentTick: this.ticks, sentTick: this.ticks, replaced: false }
+    const now = this.ops.now
+    const target: Target = { node, home, firstSentTick: now, sentTick: now, replaced: false }
     op.targets.push(target)
     this.request(op, target)
   }
@@ -491,85 +490,53 @@ export class DynamoCore {
 
   /** Feeds one message received from `from`. Malformed messages are counted and ignored. */
   step(from: NodeId, message: DynamoMessage): void {
-    this.handle(from, message)
-    this.drainLoopback()
+    this.ops.step(from, message)
   }
 
   /** Advances time by one tick: resends, finds stand-ins, times requests out, hands hints off. */
   tick(): void {
-    this.ticks++
-    for (const op of [...this.pending.values()]) {
-      if (this.ticks - op.startTick >= this.timeoutTicks) {
-        this.pending.delete(op.reqId)
-        this.out.completions.push({
-          reqId: op.reqId,
-          kind: op.kind,
-          key: op.key,
-          result: 'timeout',
-          replies: op.answered.size,
-        })
-        continue
-      }
+    this.ops.tick((op) => {
+      const now = this.ops.now
       for (const target of [...op.targets]) {
         if (op.answered.has(target.node)) continue
-        if (this.sloppy && !target.replaced && this.ticks - target.firstSentTick >= this.suspectAfterTicks) {
+        if (this.sloppy && !target.replaced && now - target.firstSentTick >= this.suspectAfterTicks) {
           target.replaced = true
-          this.suspected.set(target.node, this.ticks + this.suspicionTicks)
+          this.suspected.set(target.node, now + this.suspicionTicks)
           const node = this.standIn(op)
           if (node !== undefined) this.addTarget(op, node, target.home)
         }
-        if (this.ticks - target.sentTick >= this.retryTicks) {
-          target.sentTick = this.ticks
+        if (now - target.sentTick >= this.retryTicks) {
+          target.sentTick = now
           this.request(op, target)
         }
       }
-    }
+    })
     for (const [reqId, op] of this.lingering)
-      if ((op.lingerUntil ?? 0) <= this.ticks) this.lingering.delete(reqId)
-    if (this.ticks % this.handoffIntervalTicks === 0) this.handOff()
-    this.drainLoopback()
+      if ((op.lingerUntil ?? 0) <= this.ops.now) this.lingering.delete(reqId)
+    if (this.ops.now % this.handoffIntervalTicks === 0) this.handOff()
+    this.ops.drain()
   }
 
   /** True when `ready()` has something to return. */
   hasReady(): boolean {
-    return this.out.messages.length + this.out.completions.length > 0
+    return this.ops.hasReady()
   }
 
   /** Returns and clears what the core produced. */
   ready(): DynamoReady {
-    const out = this.out
-    this.out = { messages: [], completions: [] }
-    return out
+    return this.ops.ready()
   }
 
   /** Abandons every pending request (reported as timeouts). */
   abandonAll(): void {
-    for (const op of this.pending.values())
-      this.out.completions.push({
-        reqId: op.reqId,
-        kind: op.kind,
-        key: op.key,
-        result: 'timeout',
-        replies: op.answered.size,
-      })
-    this.pending.clear()
+    this.ops.abandonAll()
     this.lingering.clear()
   }
 
   // ------------------------------------------------------------ internals
 
   private send(to: NodeId, message: DynamoMessage): void {
-    if (to === this.id) this.loopback.push({ from: this.id, message })
-    else this.out.messages.push({ to, message })
-  }
-
-  private drainLoopback(): void {
-    let steps = 0
-    while (this.loopback.length > 0) {
-      if (++steps > MAX_LOOPBACK_STEPS) throw new Error('dynamo core: loopback did not settle')
-      const next = this.loopback.shift() as { from: NodeId; message: DynamoMessage }
-      this.handle(next.from, next.message)
-    }
+    this.ops.send(to, message)
   }
 
   private handOff(): void {
@@ -661,7 +628,7 @@ export class DynamoCore {
 
   private onGetReply(from: NodeId, message: Extract<DynamoMessage, { kind: 'get-reply' }>): void {
     if (message.nonce !== this.nonce) return
-    const op = this.pending.get(message.reqId) ?? this.lingering.get(message.reqId)
+    const op = this.ops.get(message.reqId) ?? this.lingering.get(message.reqId)
     if (op === undefined || op.kind !== 'get' || op.key !== message.key || op.answered.has(from)) return
     if (!op.targets.some((t) => t.node === from)) return
     op.answered.add(from)
@@ -675,8 +642,7 @@ export class DynamoCore {
     if (op.answered.size < op.need) return
     const merged = reconcile([...op.replies.values()].flat())
     op.merged = merged
-    this.pending.delete(op.reqId)
-    this.out.completions.push({
+    this.ops.complete(op.reqId, {
       reqId: op.reqId,
       kind: 'get',
       key: op.key,
@@ -687,7 +653,7 @@ export class DynamoCore {
     })
     if (!this.readRepair) return
     for (const [node, siblings] of op.replies) this.repair(op, node, siblings)
-    op.lingerUntil = this.ticks + this.suspectAfterTicks + this.retryTicks * 2
+    op.lingerUntil = this.ops.now + this.suspectAfterTicks + this.retryTicks * 2
     this.lingering.set(op.reqId, op)
   }
 
@@ -701,15 +667,14 @@ export class DynamoCore {
 
   private onPutAck(from: NodeId, message: Extract<DynamoMessage, { kind: 'put-ack' }>): void {
     if (message.nonce !== this.nonce) return
-    const op = this.pending.get(message.reqId)
+    const op = this.ops.get(message.reqId)
     if (op === undefined || op.kind !== 'put' || op.answered.has(from)) return
     const target = op.targets.find((t) => t.node === from)
     if (target === undefined) return
     op.answered.add(from)
     if (target.node !== target.home) op.hinted++
     if (op.answered.size < op.need) return
-    this.pending.delete(op.reqId)
-    this.out.completions.push({
+    this.ops.complete(op.reqId, {
       reqId: op.reqId,
       kind: 'put',
       key: op.key,

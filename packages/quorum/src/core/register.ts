@@ -19,7 +19,6 @@
  * No timers, clocks, randomness, Promises or I/O: time is counted in ticks.
  */
 import type { NodeId } from '@synod/transport'
-import { TooManyPendingError } from '../errors.js'
 import type { QuorumSystem } from '../systems.js'
 import {
   assertFunction,
@@ -29,6 +28,7 @@ import {
   assertValue,
   show,
 } from '../validate.js'
+import { assertLimits, OperationTable } from './operations.js'
 import { compareVersions, INITIAL_VERSION, isVersion, type Version } from './version.js'
 
 /**
@@ -226,8 +226,6 @@ interface PendingOperation {
   storing: StoredRecord | undefined
 }
 
-const MAX_LOOPBACK_STEPS = 1_000_000
-
 /**
  * The ABD register as a pure state machine: no I/O, no timers, time in ticks.
  * A driver feeds it messages and ticks and carries out what `ready()` returns;
@@ -250,17 +248,11 @@ export class RegisterCore {
   private readonly isReplica: boolean
   private readonly nonce: number
   private readonly retryTicks: number
-  private readonly timeoutTicks: number
-  private readonly maxPendingOperations: number
   private readonly maxKeyBytes: number
   private readonly maxValueBytes: number
   private readonly skipWriteBack: boolean
   private readonly store = new Map<string, StoredRecord>()
-  private readonly pending = new Map<number, PendingOperation>()
-  private readonly loopback: RegisterMessage[] = []
-  private out: RegisterReady = { persist: [], messages: [], completions: [] }
-  private ticks = 0
-  private nextOpId = 1
+  private readonly ops: OperationTable<PendingOperation, RegisterMessage, RegisterCompletion, RegisterReady>
   /** The highest counter this coordinator has issued: never issue the same version twice. */
   private lastIssued = 0
   /** Messages ignored because they were malformed or came from a non-member. */
@@ -288,15 +280,10 @@ export class RegisterCore {
     this.isReplica = system.members.includes(options.id)
     this.nonce = assertIntegerInRange('nonce', options.nonce ?? 0, 0, Number.MAX_SAFE_INTEGER)
     this.retryTicks = assertIntegerInRange('retryTicks', options.retryTicks ?? 2, 1, 1_000_000)
-    this.timeoutTicks = assertIntegerInRange('timeoutTicks', options.timeoutTicks ?? 50, 1, 1_000_000_000)
-    this.maxPendingOperations = assertIntegerInRange(
-      'maxPendingOperations',
-      options.maxPendingOperations ?? 10_000,
-      1,
-      10_000_000,
-    )
-    this.maxKeyBytes = assertIntegerInRange('maxKeyBytes', options.maxKeyBytes ?? 1024, 1, 1 << 20)
-    this.maxValueBytes = assertIntegerInRange('maxValueBytes', options.maxValueBytes ?? 1 << 20, 0, 1 << 30)
+    const timeoutTicks = assertIntegerInRange('timeoutTicks', options.timeoutTicks ?? 50, 1, 1_000_000_000)
+    const { maxPendingOperations, maxKeyBytes, maxValueBytes } = assertLimits(options)
+    this.maxKeyBytes = maxKeyBytes
+    this.maxValueBytes = maxValueBytes
     this.skipWriteBack = options.unsafeSkipWriteBack === true
     this.writerId = options.writerId ?? options.id
     if (typeof this.writerId !== 'string' || this.writerId.length === 0)
@@ -309,16 +296,32 @@ export class RegisterCore {
       if (current === undefined || compareVersions(record.version, current.version) > 0)
         this.store.set(record.key, record)
     }
+    this.ops = new OperationTable({
+      id: this.id,
+      name: 'register core',
+      maxPendingOperations,
+      timeoutTicks,
+      handle: (from, message) => this.handle(from, message),
+      timedOut: (op) => ({
+        opId: op.opId,
+        kind: op.kind,
+        key: op.key,
+        result: 'timeout',
+        phase: op.phase,
+        replies: op.replied.size,
+      }),
+      emptyOutbox: () => ({ persist: [], messages: [], completions: [] }),
+    })
   }
 
   /** Operations in flight. */
   get pendingOperations(): number {
-    return this.pending.size
+    return this.ops.size
   }
 
   /** Ticks since the core was made. */
   get now(): number {
-    return this.ticks
+    return this.ops.now
   }
 
   /** This replica's record for `key`, if it holds one (for inspection and tests). */
@@ -355,7 +358,7 @@ export class RegisterCore {
 
   /** True when one more operation may start without exceeding `maxPendingOperations`. */
   canStart(): boolean {
-    return this.pending.size < this.maxPendingOperations
+    return this.ops.canStart()
   }
 
   private start(
@@ -364,96 +367,59 @@ export class RegisterCore {
     value: RegisterValue | null,
     decide: ((current: StoredRecord) => UpdateDecision) | undefined,
   ): number {
-    if (!this.canStart()) throw new TooManyPendingError(this.maxPendingOperations)
-    const opId = this.nextOpId++
-    const op: PendingOperation = {
+    const op = this.ops.start((opId) => ({
       opId,
       kind,
       key,
       phase: 'query',
-      startTick: this.ticks,
-      sentTick: this.ticks,
+      startTick: this.ops.now,
+      sentTick: this.ops.now,
       replied: new Set(),
       best: { key, version: INITIAL_VERSION, value: null },
       bestFrom: new Set(),
       value,
       decide,
       storing: undefined,
-    }
-    this.pending.set(opId, op)
+    }))
     this.broadcast(op)
-    this.drainLoopback()
-    return opId
+    this.ops.drain()
+    return op.opId
   }
 
   /** Feeds one message received from `from`. Malformed messages are counted and ignored. */
   step(from: NodeId, message: RegisterMessage): void {
-    this.handle(from, message)
-    this.drainLoopback()
+    this.ops.step(from, message)
   }
 
   /** Advances time by one tick: resends to silent replicas, times operations out. */
   tick(): void {
-    this.ticks++
-    for (const op of [...this.pending.values()]) {
-      if (this.ticks - op.startTick >= this.timeoutTicks) {
-        this.pending.delete(op.opId)
-        this.out.completions.push({
-          opId: op.opId,
-          kind: op.kind,
-          key: op.key,
-          result: 'timeout',
-          phase: op.phase,
-          replies: op.replied.size,
-        })
-      } else if (this.ticks - op.sentTick >= this.retryTicks) {
-        op.sentTick = this.ticks
-        this.broadcast(op)
-      }
-    }
-    this.drainLoopback()
+    this.ops.tick((op) => {
+      if (this.ops.now - op.sentTick < this.retryTicks) return
+      op.sentTick = this.ops.now
+      this.broadcast(op)
+    })
+    this.ops.drain()
   }
 
   /** Abandons every pending operation (reported as timeouts in their current phase). */
   abandonAll(): void {
-    for (const op of this.pending.values()) {
-      this.out.completions.push({
-        opId: op.opId,
-        kind: op.kind,
-        key: op.key,
-        result: 'timeout',
-        phase: op.phase,
-        replies: op.replied.size,
-      })
-    }
-    this.pending.clear()
+    this.ops.abandonAll()
   }
 
   /** True when `ready()` has something to return. */
   hasReady(): boolean {
-    return this.out.persist.length + this.out.messages.length + this.out.completions.length > 0
+    return this.ops.out.persist.length > 0 || this.ops.hasReady()
   }
 
   /** Returns and clears what the core produced: persist, then send, then complete. */
   ready(): RegisterReady {
-    const out = this.out
-    this.out = { persist: [], messages: [], completions: [] }
-    return out
+    return this.ops.ready()
   }
 
   // ------------------------------------------------------------ internals
 
   private send(to: NodeId, message: RegisterMessage): void {
-    if (to === this.id) this.loopback.push(message)
-    else this.out.messages.push({ to, message })
-  }
-
-  private drainLoopback(): void {
-    let steps = 0
-    while (this.loopback.length > 0) {
-      if (++steps > MAX_LOOPBACK_STEPS) throw new Error('register core: loopback did not settle')
-      this.handle(this.id, this.loopback.shift() as RegisterMessage)
-    }
+    this.ops.send(to, message)
   }
 
   /** (Re)sends the current phase's request to every member that has not answered it. */
@@ -507,7 +473,7 @@ export class RegisterCore {
         if (current === undefined || compareVersions(message.version, current.version) > 0) {
           const record: StoredRecord = { key: message.key, version: message.version, value: message.value }
           this.store.set(message.key, record)
-          this.out.persist.push(record)
+          this.ops.out.persist.push(record)
         }
         this.send(from, { kind: 'store-ack', nonce: message.nonce, opId: message.opId })
         return
@@ -531,7 +497,7 @@ export class RegisterCore {
       this.ignoredMessages++
       return undefined
     }
-    return this.pending.get(opId)
+    return this.ops.get(opId)
   }
 
   private onQueryReply(from: NodeId, message: Extract<RegisterMessage, { kind: 'query-reply' }>): void {
@@ -564,8 +530,7 @@ export class RegisterCore {
         reason = `decide threw: ${error instanceof Error ? error.message : String(error)}`
       }
       if (reason !== undefined) {
-        this.pending.delete(op.opId)
-        this.out.completions.push({
+        this.ops.complete(op.opId, {
           opId: op.opId,
           kind: 'update',
           key: op.key,
@@ -586,7 +551,7 @@ export class RegisterCore {
     op.phase = 'store'
     op.storing = record
     op.replied = new Set()
-    op.sentTick = this.ticks
+    op.sentTick = this.ops.now
     this.broadcast(op)
   }
 
@@ -598,8 +563,7 @@ export class RegisterCore {
   }
 
   private complete(op: PendingOperation, record: StoredRecord): void {
-    this.pending.delete(op.opId)
-    this.out.completions.push({
+    this.ops.complete(op.opId, {
       opId: op.opId,
       kind: op.kind,
       key: op.key,

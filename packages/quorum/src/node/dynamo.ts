@@ -4,14 +4,16 @@ import {
   type DynamoCompletion,
   DynamoCore,
   type DynamoMessage,
+  type DynamoReady,
   type DynamoValue,
   type GetOptions,
   type PutOptions,
 } from '../core/dynamo.js'
 import type { Sibling, VectorClock } from '../core/vector-clock.js'
-import { QuorumClosedError, QuorumTimeoutError } from '../errors.js'
-import { assertIntegerInRange, assertObject } from '../validate.js'
-import { assertClock, assertTransport, type Clock, systemClock } from './clock.js'
+import { QuorumTimeoutError } from '../errors.js'
+import { assertIntegerInRange } from '../validate.js'
+import type { Clock } from './clock.js'
+import { assertDriverOptions, Driver, randomNonce } from './driver.js'
 
 /**
  * Options of {@link DynamoNode}.
@@ -92,11 +94,6 @@ export interface PutResult {
   hinted: number
 }
 
-interface Waiter {
-  resolve: (completion: DynamoCompletion) => void
-  reject: (error: unknown) => void
-}
-
 /**
  * One node of a Dynamo-style store: a replica, and a coordinator for the gets and
  * puts made through it. Per-request N, R and W; vector clocks with siblings; read
@@ -119,22 +116,14 @@ interface Waiter {
 export class DynamoNode {
   /** The pure core (for inspection: `local`, `hinted`, counters). */
   readonly core: DynamoCore
-  private readonly transport: Transport<DynamoMessage>
-  private readonly waiters = new Map<number, Waiter>()
-  private readonly unsubscribe: () => void
-  private readonly stopTicking: () => void
-  private closed = false
+  private readonly driver: Driver<DynamoMessage, DynamoCompletion, DynamoReady>
   /** Sends the transport refused: counted, never thrown at callers. */
   failedSends = 0
 
   constructor(options: DynamoNodeOptions) {
-    assertObject('options', options)
-    assertTransport(options.transport)
-    const clock = assertClock(options.clock ?? systemClock)
-    const tickMs = assertIntegerInRange('tickMs', options.tickMs ?? 10, 1, 3_600_000)
+    const { clock, tickMs } = assertDriverOptions(options)
     const ticks = (name: string, ms: number | undefined, fallback: number) =>
       Math.ceil(assertIntegerInRange(name, ms ?? fallback, 1, 86_400_000) / tickMs)
-    this.transport = options.transport
     this.core = new DynamoCore({
       id: options.transport.localId,
       members: options.members,
@@ -143,7 +132,7 @@ export class DynamoNode {
       ...(options.w === undefined ? {} : { w: options.w }),
       ...(options.sloppy === undefined ? {} : { sloppy: options.sloppy }),
       ...(options.readRepair === undefined ? {} : { readRepair: options.readRepair }),
-      nonce: options.nonce ?? Math.floor(Math.random() * 2 ** 48),
+      nonce: options.nonce ?? randomNonce(),
       ...(options.actorId === undefined ? {} : { actorId: options.actorId }),
       retryTicks: ticks('retryMs', options.retryMs, 30),
       suspectAfterTicks: ticks('suspectAfterMs', options.suspectAfterMs, 40),
@@ -155,15 +144,16 @@ export class DynamoNode {
       ...(options.maxKeyBytes === undefined ? {} : { maxKeyBytes: options.maxKeyBytes }),
       ...(options.maxValueBytes === undefined ? {} : { maxValueBytes: options.maxValueBytes }),
     })
-    this.unsubscribe = this.transport.onMessage((from, message) => {
-      if (this.closed) return
-      this.core.step(from, message)
-      this.flush()
-    })
-    this.stopTicking = clock.every(tickMs, () => {
-      if (this.closed) return
-      this.core.tick()
-      this.flush()
+    this.driver = new Driver({
+      core: this.core,
+      transport: options.transport,
+      clock,
+      tickMs,
+      what: 'store',
+      idOf: (completion) => completion.reqId,
+      onSendFailed: () => {
+        this.failedSends++
+      },
     })
   }
 
@@ -182,7 +172,7 @@ export class DynamoNode {
    * ```
    */
   async get(key: string, options: GetOptions = {}): Promise<GetResult> {
-    const done = await this.run(() => this.core.get(key, options))
+    const done = await this.driver.run(() => this.core.get(key, options))
     if (done.result === 'timeout') throw new QuorumTimeoutError('get', done.key, 'query', done.replies)
     if (done.kind !== 'get') throw new Error('dynamo: a get completed as a put')
     return { siblings: done.siblings, context: done.context }
@@ -199,7 +189,7 @@ export class DynamoNode {
    * ```
    */
   async put(key: string, value: DynamoValue, options: PutOptions = {}): Promise<PutResult> {
-    const done = await this.run(() => this.core.put(key, value, options))
+    const done = await this.driver.run(() => this.core.put(key, value, options))
     if (done.result === 'timeout') throw new QuorumTimeoutError('put', done.key, 'store', done.replies)
     if (done.kind !== 'put') throw new Error('dynamo: a put completed as a get')
     return { clock: done.clock, hinted: done.hinted }
@@ -213,48 +203,6 @@ export class DynamoNode {
    * ```
    */
   async close(): Promise<void> {
-    if (this.closed) return
-    this.closed = true
-    this.stopTicking()
-    this.unsubscribe()
-    this.core.abandonAll()
-    this.core.ready()
-    const error = new QuorumClosedError('store')
-    for (const waiter of this.waiters.values()) waiter.reject(error)
-    this.waiters.clear()
-  }
-
-  private run(start: () => number): Promise<DynamoCompletion> {
-    if (this.closed) return Promise.reject(new QuorumClosedError('store'))
-    let reqId: number
-    try {
-      reqId = start()
-    } catch (error) {
-      return Promise.reject(error)
-    }
-    const promise = new Promise<DynamoCompletion>((resolve, reject) => {
-      this.waiters.set(reqId, { resolve, reject })
-    })
-    this.flush()
-    return promise
-  }
-
-  private flush(): void {
-    while (this.core.hasReady()) {
-      const ready = this.core.ready()
-      for (const { to, message } of ready.messages) {
-        try {
-          this.transport.send(to, message)
-        } catch {
-          this.failedSends++
-        }
-      }
-      for (const completion of ready.completions) {
-        const waiter = this.waiters.get(completion.reqId)
-        if (waiter === undefined) continue
-        this.waiters.delete(completion.reqId)
-        waiter.resolve(completion)
-      }
-    }
+    this.driver.close()
   }
 }

@@ -4,15 +4,17 @@ import {
   type RegisterCompletion,
   RegisterCore,
   type RegisterMessage,
+  type RegisterReady,
   type RegisterValue,
   type StoredRecord,
   type UpdateDecision,
 } from '../core/register.js'
 import type { Version } from '../core/version.js'
-import { QuorumClosedError, QuorumTimeoutError } from '../errors.js'
+import { QuorumTimeoutError } from '../errors.js'
 import type { QuorumSystem } from '../systems.js'
-import { assertIntegerInRange, assertObject } from '../validate.js'
-import { assertClock, assertTransport, type Clock, systemClock } from './clock.js'
+import { assertIntegerInRange } from '../validate.js'
+import type { Clock } from './clock.js'
+import { assertDriverOptions, Driver, randomNonce } from './driver.js'
 
 /**
  * Durable storage of a replica's records. `save` must be durable when it
@@ -83,11 +85,6 @@ export type UpdateOutcome =
   | { written: true; version: Version; value: RegisterValue }
   | { written: false; reason: string; version: Version; value: RegisterValue | null }
 
-interface Waiter {
-  resolve: (completion: RegisterCompletion) => void
-  reject: (error: unknown) => void
-}
-
 /**
  * A linearizable multi-writer register per key (ABD) over any `Transport` and any
  * quorum system. Every node that runs one is a coordinator; members of the quorum
@@ -109,25 +106,15 @@ interface Waiter {
  */
 export class QuorumRegister {
   private readonly core: RegisterCore
-  private readonly transport: Transport<RegisterMessage>
-  private readonly storage: RegisterStorage | undefined
-  private readonly waiters = new Map<number, Waiter>()
-  private readonly unsubscribe: () => void
-  private readonly stopTicking: () => void
-  private closed = false
+  private readonly driver: Driver<RegisterMessage, RegisterCompletion, RegisterReady>
   /** Sends the transport refused (closed, unknown peer): counted, never thrown at callers. */
   failedSends = 0
 
   constructor(options: QuorumRegisterOptions) {
-    assertObject('options', options)
-    assertTransport(options.transport)
-    const clock = assertClock(options.clock ?? systemClock)
-    const tickMs = assertIntegerInRange('tickMs', options.tickMs ?? 10, 1, 3_600_000)
+    const { clock, tickMs } = assertDriverOptions(options)
     const retryMs = assertIntegerInRange('retryMs', options.retryMs ?? 30, 1, 3_600_000)
     const timeoutMs = assertIntegerInRange('timeoutMs', options.timeoutMs ?? 1_000, 1, 86_400_000)
-    this.transport = options.transport
-    this.storage = options.storage
-    const nonce = options.nonce ?? Math.floor(Math.random() * 2 ** 48)
+    const nonce = options.nonce ?? randomNonce()
     const id = options.transport.localId
     const isMember = Array.isArray(options.system?.members) && options.system.members.includes(id)
     this.core = new RegisterCore({
@@ -145,15 +132,20 @@ export class QuorumRegister {
       ...(options.storage === undefined ? {} : { initialRecords: options.storage.load() }),
       unsafeSkipWriteBack: options.unsafeSkipWriteBack === true,
     })
-    this.unsubscribe = this.transport.onMessage((from, message) => {
-      if (this.closed) return
-      this.core.step(from, message)
-      this.flush()
-    })
-    this.stopTicking = clock.every(tickMs, () => {
-      if (this.closed) return
-      this.core.tick()
-      this.flush()
+    const storage = options.storage
+    this.driver = new Driver({
+      core: this.core,
+      transport: options.transport,
+      clock,
+      tickMs,
+      what: 'register',
+      idOf: (completion) => completion.opId,
+      beforeSend: (ready) => {
+        if (ready.persist.length > 0) storage?.save(ready.persist)
+      },
+      onSendFailed: () => {
+        this.failedSends++
+      },
     })
   }
 
@@ -182,7 +174,7 @@ export class QuorumRegister {
    * ```
    */
   async read(key: string): Promise<RegisterValue | null> {
-    const done = await this.run(() => this.core.read(key))
+    const done = await this.driver.run(() => this.core.read(key))
     if (done.result !== 'ok') throw this.failure(done)
     return done.value
   }
@@ -197,7 +189,7 @@ export class QuorumRegister {
    * ```
    */
   async write(key: string, value: RegisterValue): Promise<Version> {
-    const done = await this.run(() => this.core.write(key, value))
+    const done = await this.driver.run(() => this.core.write(key, value))
     if (done.result !== 'ok') throw this.failure(done)
     return done.version
   }
@@ -212,7 +204,7 @@ export class QuorumRegister {
    * ```
    */
   async update(key: string, decide: (current: StoredRecord) => UpdateDecision): Promise<UpdateOutcome> {
-    const done = await this.run(() => this.core.update(key, decide))
+    const done = await this.driver.run(() => this.core.update(key, decide))
     if (done.result === 'timeout') throw this.failure(done)
     if (done.result === 'aborted')
       return { written: false, reason: done.reason, version: done.version, value: done.value }
@@ -227,30 +219,7 @@ export class QuorumRegister {
    * ```
    */
   async close(): Promise<void> {
-    if (this.closed) return
-    this.closed = true
-    this.stopTicking()
-    this.unsubscribe()
-    this.core.abandonAll()
-    this.core.ready()
-    const error = new QuorumClosedError('register')
-    for (const waiter of this.waiters.values()) waiter.reject(error)
-    this.waiters.clear()
-  }
-
-  private run(start: () => number): Promise<RegisterCompletion> {
-    if (this.closed) return Promise.reject(new QuorumClosedError('register'))
-    let opId: number
-    try {
-      opId = start()
-    } catch (error) {
-      return Promise.reject(error)
-    }
-    const promise = new Promise<RegisterCompletion>((resolve, reject) => {
-      this.waiters.set(opId, { resolve, reject })
-    })
-    this.flush()
-    return promise
+    this.driver.close()
   }
 
   private failure(done: RegisterCompletion): Error {
@@ -258,25 +227,5 @@ export class QuorumRegister {
       return new QuorumTimeoutError(done.kind, done.key, done.phase, done.replies)
     // only updates abort: anything else is a broken invariant of the core
     return new Error(`register: unexpected ${done.result} completion of a ${done.kind}`)
-  }
-
-  private flush(): void {
-    while (this.core.hasReady()) {
-      const ready = this.core.ready()
-      if (ready.persist.length > 0) this.storage?.save(ready.persist)
-      for (const { to, message } of ready.messages) {
-        try {
-          this.transport.send(to, message)
-        } catch {
-          this.failedSends++
-        }
-      }
-      for (const completion of ready.completions) {
-        const waiter = this.waiters.get(completion.opId)
-        if (waiter === undefined) continue
-        this.waiters.delete(completion.opId)
-        waiter.resolve(completion)
-      }
-    }
   }
 }
