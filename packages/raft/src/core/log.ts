@@ -26,6 +26,12 @@ export class RaftLog {
   applied: number
   /** The first index not yet handed out in a Ready for persistence. */
   unstableFrom: number
+  /**
+   * Every entry up to here is on stable storage as it is in this log: set when a
+   * Ready is advanced, lowered when the log is truncated below it. The leader
+   * counts its own log toward commit only up to here.
+   */
+  persisted: number
 
   constructor(snapshot: SnapshotMeta | null, entries: LogEntry[], committed: number, applied: number) {
     this.snapshot = snapshot
@@ -46,6 +52,7 @@ export class RaftLog {
     this.committed = Math.max(committed, this.snapshotIndex)
     this.applied = Math.min(Math.max(applied, this.snapshotIndex), this.committed)
     this.unstableFrom = this.lastIndex() + 1
+    this.persisted = this.lastIndex()
   }
 
   /** The first index held in memory (snapshot index + 1). */
@@ -123,6 +130,7 @@ export class RaftLog {
       throw new RaftInvariantError(`entry ${index} is covered by the snapshot at ${this.snapshotIndex}`)
     this.entries.length = Math.max(0, index - this.snapshotIndex - 1)
     if (this.unstableFrom > index) this.unstableFrom = index
+    if (this.persisted >= index) this.persisted = index - 1
   }
 
   commitTo(index: number): boolean {
@@ -156,6 +164,8 @@ export class RaftLog {
       this.snapshotIndex = meta.index
       this.snapshotTerm = meta.term
       this.unstableFrom = meta.index + 1
+      // the snapshot is durable only once its Ready is advanced
+      if (this.persisted > meta.index) this.persisted = meta.index
     }
     if (meta.index > this.committed) this.committed = meta.index
     if (meta.index > this.applied) this.applied = meta.index

@@ -230,8 +230,6 @@ export class RaftCore {
   private readonly log: RaftLog
   private membership: Membership
   private membershipIndex: number
-  /** This node alone is a quorum (a single-voter configuration). */
-  private selfQuorum = false
   /** Indexes of configuration entries in the in-memory log, ascending. */
   private readonly configIndexes: number[] = []
 
@@ -702,6 +700,44 @@ export class RaftCore {
       throw new RangeError('advance: expected the Ready last returned by ready()')
     if (this.pendingReady.appliedTo > this.log.applied) this.log.applied = this.pendingReady.appliedTo
     this.pendingReady = null
+    // the Ready's entries (and snapshot) are durable now, as far as the log still holds them
+    const log = this.log
+    const last = ready.entries[ready.entries.length - 1]
+    let persisted = log.persisted
+    if (
+      ready.snapshot !== null &&
+      ready.snapshot.index === log.snapshotIndex &&
+      ready.snapshot.index > persisted
+    )
+      persisted = ready.snapshot.index
+    if (last !== undefined && last.index > persisted) persisted = last.index
+    persisted = Math.min(persisted, log.unstableFrom - 1, log.lastIndex())
+    if (persisted > log.persisted) {
+      log.persisted = persisted
+      // the leader's own entries count toward commit once durable (thesis §10.2.1)
+      if (this.role === 'leader') this.maybeCommit()
+    }
+  }
+
+  /**
+   * Committed entries after index `after`, up to `upTo`, for a driver that applies
+   * while a Ready is out (its save running): committed entries that are already
+   * on this node's stable storage need not wait for that save. They are recorded
+   * as applied, so no later Ready hands them out. Returns `[]` when there is
+   * nothing to apply or the log no longer holds entry `after + 1`.
+   *
+   * @example
+   * ```ts
+   * for (const entry of core.takeCommitted(applied, durableIndex)) stateMachine.apply(entry.data)
+   * ```
+   */
+  takeCommitted(after: number, upTo: number): LogEntry[] {
+    const log = this.log
+    const to = Math.min(log.committed, upTo, log.lastIndex())
+    if (to <= after || after + 1 < log.firstIndex() || after < log.applied) return []
+    const entries = log.slice(after + 1, to)
+    log.applied = to
+    return entries
   }
 
   /**
@@ -1327,12 +1363,12 @@ export class RaftCore {
 
   private afterLeaderAppend(): void {
     this.needsFlush = true
-    // followers hold at most the previous last index: only a leader that is a quorum by itself commits here
-    if (this.selfQuorum) this.maybeCommit()
+    // a new entry commits once durable on a quorum: on the leader, that is when its Ready is advanced
   }
 
+  /** The leader's own log counts only as far as it is durable (`advance`); followers' as acknowledged. */
   private matchOf = (id: NodeId): number =>
-    id === this.id ? this.log.lastIndex() : (this.progress.get(id)?.match ?? 0)
+    id === this.id ? Math.min(this.log.persisted, this.log.lastIndex()) : (this.progress.get(id)?.match ?? 0)
 
   /** Commits the highest index replicated on a quorum, only if it is of the current term (Figure 8). */
   private maybeCommit(): void {
@@ -1405,9 +1441,6 @@ export class RaftCore {
     if (index === this.membershipIndex) return
     this.membership = this.membershipAt(this.log.lastIndex())
     this.membershipIndex = index
-    const m = this.membership
-    const alone = (voters: NodeId[]) => voters.length === 0 || (voters.length === 1 && voters[0] === this.id)
-    this.selfQuorum = m.voters.length > 0 && alone(m.voters) && alone(m.votersOutgoing)
     this.events.push({
       type: 'membership-changed',
       membership: structuredCloneMembership(this.membership),

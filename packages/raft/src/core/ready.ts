@@ -85,14 +85,23 @@ export interface ReceivedSnapshotChunk {
  *    when it held a matching entry there (else none), as the core's log does.
  * 3. Persist `hardState` (when not null) and `entries` in one `RaftStorage.save`
  *    (entries may start at or below the last stored index: the stored suffix is
- *    replaced) and wait until they are on stable storage.
+ *    replaced) and wait until they are on stable storage. A `hardState` that
+ *    differs from the saved one only in `commit` needs no save of its own (Raft
+ *    does not need the commit index durable): it may ride with the next save.
  * 4. Only then send `messages`, and the `snapshotChunksToSend` (read each chunk
  *    with `readSnapshot`, fill `data`, send; skip it when the current snapshot's
  *    index is no longer `message.meta.index`).
+ *    Exception (thesis §10.2.1): when `hardState` is null or changes only
+ *    `commit`, messages of type `append-entries` and `heartbeat` (a leader's) may
+ *    be sent before step 3 completes. The leader counts its own entries toward
+ *    commit only once the Ready that carried them is advanced, and followers
+ *    still persist before they acknowledge.
  * 5. If `snapshot` is set, restore the state machine from it; then apply
  *    `committedEntries` in order; serve `readStates` once applied up to their index;
- *    handle `events`.
- * 6. Call `advance(ready)`.
+ *    handle `events`. Committed entries already on stable storage before this
+ *    Ready (below `entries[0].index`, and saved by an earlier Ready) may be
+ *    applied before step 3 completes.
+ * 6. Call `advance(ready)`: the Ready's entries now count as durable.
  *
  * Messages may be sent in any order and may be lost: the core retries.
  * `tick()` and `step()` may be called while a Ready is being handled; `ready()`

@@ -10,8 +10,8 @@ import { decodeMembership, membership as simpleMembership } from '../core/member
 import type { RaftMessage } from '../core/messages.js'
 import { RaftCore } from '../core/raft.js'
 import type { Ready } from '../core/ready.js'
-import type { LogEntry, Membership, SnapshotMeta } from '../core/types.js'
-import type { RaftStorage, SnapshotWriter } from '../storage/types.js'
+import type { HardState, LogEntry, Membership, SnapshotMeta } from '../core/types.js'
+import type { PersistedState, RaftStorage, SnapshotWriter } from '../storage/types.js'
 import {
   NotLeaderError,
   ProposalOverwrittenError,
@@ -83,9 +83,11 @@ export interface Timers {
 export interface RaftNodeOptions {
   id: NodeId
   /**
-   * Voters of a brand-new cluster (identical on every founding node); ignored
-   * when storage already holds state. Empty for a node that joins an existing
-   * cluster: it waits until the leader adds it.
+   * The founding voters of the cluster: identical on every founding node, and
+   * passed unchanged on every restart (like etcd's bootstrap peers). They are the
+   * base configuration; configuration entries and snapshots in storage override
+   * them. Empty for a node that joins an existing cluster: it waits until the
+   * leader adds it.
    */
   members: readonly NodeId[]
   transport: Transport<RaftMessage>
@@ -131,9 +133,16 @@ export interface RequestOptions {
   timeoutMs?: number
 }
 
-interface Waiter {
-  term: number
-  settle(ok: boolean, value: unknown): void
+/** One request's entries `first..last`, proposed together in `term`. */
+interface Proposal {
+  readonly first: number
+  readonly last: number
+  readonly term: number
+  /** `apply` results by position (`index - first`). */
+  readonly results: unknown[]
+  settled: boolean
+  /** Settles once (the results, or `error`), cancels the deadline and stops tracking. */
+  finish(error?: unknown): void
 }
 
 interface ReadOperation {
@@ -242,6 +251,24 @@ export class RaftNode {
   /** The index of the storage's current snapshot (0 when none). */
   private snapshotIndex: number
   private incomingWriter: SnapshotWriter | null = null
+  /**
+   * Every entry of the core's log up to here is on stable storage (a lower
+   * bound: the last index of the last save, the snapshot's after an install).
+   */
+  private durableIndex: number
+  /** The hard state last saved (its term and vote are durable). */
+  private savedHardState: HardState
+  /**
+   * A hard state that differs from the saved one only in `commit`, not yet saved:
+   * Raft does not need the commit index durable (a restarted node learns it again),
+   * so it rides along with the next save instead of costing an fsync of its own.
+   */
+  private unsavedHardState: HardState | null = null
+  /**
+   * While a Ready's save runs: committed entries up to here are on stable storage
+   * and may be applied as soon as they commit (0 otherwise).
+   */
+  private applyWhileSavingUpTo = 0
   private running = false
   private idleWaiters: (() => void)[] = []
   private stopped = false
@@ -249,19 +276,18 @@ export class RaftNode {
   private readonly cancelTicker: () => void
   private readonly unsubscribe: () => void
 
-  private readonly proposals = new Map<number, Waiter>()
+  /** Pending proposals, ordered by index, ranges disjoint. */
+  private readonly proposals: Proposal[] = []
+  /** Pending proposals whose entries were skipped (a snapshot was installed over them): left to their deadline. */
+  private readonly strandedProposals = new Set<Proposal>()
   private readonly reads = new Map<string, ReadOperation>()
   private readonly readsAwaitingApply: ReadOperation[] = []
   private readonly allReads = new Set<ReadOperation>()
   private readonly transfers = new Set<TransferOperation>()
   private readSequence = 0
 
-  private constructor(
-    options: RaftNodeOptions,
-    core: RaftCore,
-    snapshot: SnapshotMeta | null,
-    random: () => number,
-  ) {
+  private constructor(options: RaftNodeOptions, core: RaftCore, state: PersistedState, random: () => number) {
+    const snapshot = state.snapshot
     this.id = options.id
     this.core = core
     this.transport = options.transport
@@ -280,6 +306,8 @@ export class RaftNode {
     this.nonce = Math.floor(random() * 2 ** 32).toString(36)
     this.appliedIndex = snapshot?.index ?? 0
     this.snapshotIndex = snapshot?.index ?? 0
+    this.savedHardState = state.hardState
+    this.durableIndex = state.entries[state.entries.length - 1]?.index ?? this.snapshotIndex
     this.unsubscribe = this.transport.onMessage((from, message) => this.receive(from, message))
     this.cancelTicker = toCancel(this.timers.every(this.tickMs, () => this.tick()))
     this.kick()
@@ -310,18 +338,19 @@ export class RaftNode {
       const data = await readWholeSnapshot(options.storage, state.snapshot.sizeBytes)
       options.stateMachine.restore(data)
     }
-    const fresh = state.hardState.term === 0 && state.snapshot === null && state.entries.length === 0
+    // The founding voters are the base configuration on every start, not only the first:
+    // they are in no log entry, so a founder that restarts before any configuration entry
+    // or snapshot would otherwise know no voters and never campaign. Configuration entries
+    // and snapshots in storage still take precedence over this base.
     const core = new RaftCore({
       id: options.id,
       random,
       start: state,
       electionTimeoutTicks: electionTicks,
       heartbeatIntervalTicks: heartbeatTicks,
-      ...(fresh && options.members.length > 0
-        ? { initialMembership: simpleMembership([...options.members]) }
-        : {}),
+      ...(options.members.length > 0 ? { initialMembership: simpleMembership([...options.members]) } : {}),
     })
-    return new RaftNode(options, core, state.snapshot, random)
+    return new RaftNode(options, core, state, random)
   }
 
   // ------------------------------------------------------------ requests
@@ -564,7 +593,7 @@ export class RaftNode {
     return error
   }
 
-  /** Registers waiters for entries first..last (one request) with one deadline. */
+  /** Tracks the entries first..last (one request) with one deadline. */
   private track(
     first: number,
     last: number,
@@ -573,45 +602,75 @@ export class RaftNode {
     operation: string,
   ): Promise<unknown[]> {
     return new Promise<unknown[]>((resolve, reject) => {
-      const results: unknown[] = new Array(last - first + 1)
-      let remaining = last - first + 1
-      let done = false
-      const waiters: Waiter[] = []
-      let cancel: () => void = () => {}
-      const finish = (error?: unknown) => {
-        if (done) return
-        done = true
-        cancel()
-        for (let i = 0; i < waiters.length; i++) {
-          const index = first + i
-          if (this.proposals.get(index) === waiters[i]) this.proposals.delete(index)
-        }
-        if (error === undefined) resolve(results)
-        else reject(error)
+      let cancel: (() => void) | null = null
+      const proposal: Proposal = {
+        first,
+        last,
+        term,
+        results: new Array(last - first + 1),
+        settled: false,
+        finish: (error?: unknown) => {
+          if (proposal.settled) return
+          proposal.settled = true
+          cancel?.()
+          this.untrack(proposal)
+          if (error === undefined) resolve(proposal.results)
+          else reject(error)
+        },
       }
-      for (let index = first; index <= last; index++) {
-        const at = index - first
-        const waiter: Waiter = {
-          term,
-          settle: (ok, value) => {
-            if (!ok) return finish(value)
-            results[at] = value
-            if (--remaining === 0) finish()
-          },
-        }
-        waiters.push(waiter)
-        const existing = this.proposals.get(index)
-        if (existing !== undefined) {
-          // our log now holds another entry at this index: the old proposal can no longer commit
-          this.proposals.delete(index)
-          existing.settle(false, new ProposalOverwrittenError(index, existing.term, term))
-        }
-        this.proposals.set(index, waiter)
+      // our log now holds other entries at these indexes: older proposals there can no longer commit
+      const proposals = this.proposals
+      let at = proposals.length
+      while (at > 0 && (proposals[at - 1] as Proposal).last >= first) {
+        const existing = proposals[at - 1] as Proposal
+        if (existing.first <= last)
+          existing.finish(new ProposalOverwrittenError(Math.max(first, existing.first), existing.term, term))
+        at--
       }
+      if (at === proposals.length) proposals.push(proposal)
+      else proposals.splice(at, 0, proposal)
       cancel = toCancel(
-        this.timers.after(timeoutMs, () => finish(new RaftTimeoutError(operation, timeoutMs))),
+        this.timers.after(timeoutMs, () => proposal.finish(new RaftTimeoutError(operation, timeoutMs))),
       )
     })
+  }
+
+  private untrack(proposal: Proposal): void {
+    const proposals = this.proposals
+    if (proposals[0] === proposal) proposals.shift()
+    else {
+      const at = proposals.lastIndexOf(proposal)
+      if (at !== -1) proposals.splice(at, 1)
+      else this.strandedProposals.delete(proposal)
+    }
+  }
+
+  /** Pending proposals whose entries `entries` (a contiguous log slice) replace with another term are overwritten. */
+  private settleOverwritten(entries: LogEntry[]): void {
+    const proposals = this.proposals
+    if (proposals.length === 0 || entries.length === 0) return
+    const low = (entries[0] as LogEntry).index
+    const high = low + entries.length - 1
+    for (let at = proposals.length - 1; at >= 0; at--) {
+      const proposal = proposals[at] as Proposal
+      if (proposal.last < low) break
+      if (proposal.first > high) continue
+      const from = Math.max(low, proposal.first)
+      const to = Math.min(high, proposal.last)
+      // terms never decrease along a log: equal at both ends means equal throughout
+      if (
+        (entries[from - low] as LogEntry).term === proposal.term &&
+        (entries[to - low] as LogEntry).term === proposal.term
+      )
+        continue
+      for (let index = from; index <= to; index++) {
+        const entry = entries[index - low] as LogEntry
+        if (entry.term !== proposal.term) {
+          proposal.finish(new ProposalOverwrittenError(index, proposal.term, entry.term))
+          break
+        }
+      }
+    }
   }
 
   private attemptRead(op: ReadOperation): void {
@@ -661,11 +720,21 @@ export class RaftNode {
     if (typeof message !== 'object' || message === null || message.from !== from) return
     try {
       this.core.step(message)
+      // an acknowledgement may commit entries that are already durable here: apply them now
+      if (this.applyWhileSavingUpTo > this.appliedIndex) this.applyWhileSaving()
     } catch (error) {
       this.fail(error)
       return
     }
     this.kick()
+  }
+
+  /** Applies committed, locally durable entries while the Ready loop waits for a save. */
+  private applyWhileSaving(): void {
+    const entries = this.core.takeCommitted(this.appliedIndex, this.applyWhileSavingUpTo)
+    if (entries.length === 0) return
+    for (const entry of entries) this.apply(entry)
+    this.serveReads()
   }
 
   private tick(): void {
@@ -689,15 +758,91 @@ export class RaftNode {
     return new Promise((resolve) => this.idleWaiters.push(resolve))
   }
 
-  /** The Ready loop: never runs twice at once; loops while the core has work. */
+  /**
+   * The Ready loop: never runs twice at once; loops while the core has work.
+   * Each Ready: incoming snapshot chunks, then one save, then send, then apply,
+   * then advance. Only the storage calls are awaited (a Ready without snapshot
+   * work costs one await: its save).
+   */
   private async runLoop(): Promise<void> {
     this.running = true
+    const core = this.core
+    const storage = this.storage
     try {
-      while (!this.stopped && this.core.hasReady()) {
-        const ready = this.core.ready()
-        const completed = await this.handleReady(ready)
-        if (!completed || this.stopped) return
-        this.core.advance(ready)
+      while (!this.stopped && core.hasReady()) {
+        const ready = core.ready()
+        // 1-2. incoming snapshot chunks; an installed snapshot becomes durable and current
+        if (ready.snapshotAborted || ready.snapshotChunksReceived.length > 0 || ready.snapshot !== null) {
+          await this.writeIncomingSnapshot(ready)
+          if (this.stopped) return
+        }
+        // proposals whose entries this Ready replaces can no longer commit
+        this.settleOverwritten(ready.entries)
+        const entries = ready.entries
+        // Committed entries already on stable storage here (and not replaced by this
+        // Ready's entries) need not wait for this Ready's save: apply them first.
+        let applied = 0
+        if (ready.snapshot === null) {
+          const first = entries[0]
+          const durable =
+            first === undefined ? this.durableIndex : Math.min(this.durableIndex, first.index - 1)
+          const committed = ready.committedEntries
+          while (applied < committed.length && (committed[applied] as LogEntry).index <= durable)
+            this.apply(committed[applied++] as LogEntry)
+        }
+        // 3. persist: one save per Ready (group commit)
+        let hardState = ready.hardState
+        if (
+          hardState !== null &&
+          entries.length === 0 &&
+          hardState.term === this.savedHardState.term &&
+          hardState.votedFor === this.savedHardState.votedFor
+        ) {
+          // only the commit index moved: no save of its own (see unsavedHardState)
+          this.unsavedHardState = hardState
+          hardState = null
+        }
+        let sentEarly = false
+        if (hardState !== null || entries.length > 0) {
+          // The leader's appends and heartbeats go out while its own save runs
+          // (thesis §10.2.1): the core counts the leader's entries toward commit
+          // only once this Ready is advanced, and followers persist before they
+          // acknowledge. Only when the term and vote are already durable.
+          if (hardState === null) {
+            sentEarly = true
+            for (const message of ready.messages)
+              if (message.type === 'append-entries' || message.type === 'heartbeat') this.send(message)
+          }
+          hardState ??= this.unsavedHardState
+          if (ready.snapshot === null) {
+            const first = entries[0]
+            this.applyWhileSavingUpTo =
+              first === undefined ? this.durableIndex : Math.min(this.durableIndex, first.index - 1)
+          }
+          try {
+            await storage.save(hardState === null ? { entries } : { hardState, entries })
+          } finally {
+            this.applyWhileSavingUpTo = 0
+          }
+          if (hardState !== null) this.savedHardState = hardState
+          this.unsavedHardState = null
+          const last = entries[entries.length - 1]
+          if (last !== undefined) this.durableIndex = last.index
+          if (this.stopped) return
+        }
+        // 4. send, only now that it is durable
+        if (!sentEarly) for (const message of ready.messages) this.send(message)
+        else
+          for (const message of ready.messages)
+            if (message.type !== 'append-entries' && message.type !== 'heartbeat') this.send(message)
+        if (ready.snapshotChunksToSend.length > 0 || ready.snapshot !== null) {
+          // 4-5. outgoing snapshot chunks; restore from an installed snapshot
+          const completed = await this.sendChunksAndRestore(ready)
+          if (!completed || this.stopped) return
+        }
+        // 5. apply (the rest), serve reads, handle events
+        this.applyReady(ready, applied)
+        core.advance(ready)
         if (
           this.snapshotEveryEntries > 0 &&
           this.incomingWriter === null &&
@@ -715,8 +860,8 @@ export class RaftNode {
     }
   }
 
-  /** Returns false when the node stopped midway (the Ready is then abandoned). */
-  private async handleReady(ready: Ready): Promise<boolean> {
+  /** Steps 1 and 2 of a Ready: write incoming snapshot chunks, finish an installed snapshot. */
+  private async writeIncomingSnapshot(ready: Ready): Promise<void> {
     const storage = this.storage
     // 1. incoming snapshot chunks
     if (ready.snapshotAborted && this.incomingWriter !== null) {
@@ -745,24 +890,14 @@ export class RaftNode {
       this.incomingWriter = null
       await writer.finish()
       this.snapshotIndex = ready.snapshot.index
+      // the stored log may keep entries after the snapshot, but none is counted on here
+      this.durableIndex = ready.snapshot.index
     }
-    if (this.stopped) return false
-    // proposals whose entries this Ready replaces can no longer commit
-    if (this.proposals.size > 0) {
-      for (const entry of ready.entries) {
-        const waiter = this.proposals.get(entry.index)
-        if (waiter !== undefined && waiter.term !== entry.term) {
-          this.proposals.delete(entry.index)
-          waiter.settle(false, new ProposalOverwrittenError(entry.index, waiter.term, entry.term))
-        }
-      }
-    }
-    // 3. persist: one save per Ready (group commit)
-    if (ready.hardState !== null || ready.entries.length > 0)
-      await storage.save({ hardState: ready.hardState ?? undefined, entries: ready.entries })
-    if (this.stopped) return false
-    // 4. send, only now that it is durable
-    for (const message of ready.messages) this.send(message)
+  }
+
+  /** Sends the Ready's snapshot chunks and restores an installed snapshot; false when the node stopped midway. */
+  private async sendChunksAndRestore(ready: Ready): Promise<boolean> {
+    const storage = this.storage
     for (const chunk of ready.snapshotChunksToSend) {
       const message = chunk.message
       if (message.meta.index !== this.snapshotIndex) continue
@@ -770,14 +905,19 @@ export class RaftNode {
       if (this.stopped) return false
       this.send({ ...message, data })
     }
-    // 5. restore from an installed snapshot, apply, serve reads, handle events
     if (ready.snapshot !== null) {
       const data = await readWholeSnapshot(storage, ready.snapshot.sizeBytes)
       if (this.stopped) return false
       this.stateMachine.restore(data)
       this.appliedIndex = ready.snapshot.index
     }
-    for (const entry of ready.committedEntries) this.apply(entry)
+    return true
+  }
+
+  /** Step 5 of a Ready (after any snapshot restore): apply, serve reads, handle events. */
+  private applyReady(ready: Ready, from: number): void {
+    const committed = ready.committedEntries
+    for (let i = from; i < committed.length; i++) this.apply(committed[i] as LogEntry)
     for (const state of ready.readStates) {
       const op = this.reads.get(state.requestId)
       if (op === undefined || op.settled) continue
@@ -801,7 +941,6 @@ export class RaftNode {
         }
       }
     }
-    return true
   }
 
   private apply(entry: LogEntry): void {
@@ -812,11 +951,21 @@ export class RaftNode {
     if (entry.kind === 'normal') result = this.stateMachine.apply(entry.data, entry.index)
     else if (entry.kind === 'config') result = decodeMembership(entry.data)
     this.appliedIndex = entry.index
-    const waiter = this.proposals.get(entry.index)
-    if (waiter === undefined) return
-    this.proposals.delete(entry.index)
-    if (waiter.term === entry.term) waiter.settle(true, result)
-    else waiter.settle(false, new ProposalOverwrittenError(entry.index, waiter.term, entry.term))
+    const proposals = this.proposals
+    let proposal = proposals[0]
+    // proposals wholly below this index will never see their entries applied (a snapshot skipped them)
+    while (proposal !== undefined && proposal.last < entry.index) {
+      proposals.shift()
+      this.strandedProposals.add(proposal)
+      proposal = proposals[0]
+    }
+    if (proposal === undefined || proposal.first > entry.index) return
+    if (proposal.term !== entry.term)
+      proposal.finish(new ProposalOverwrittenError(entry.index, proposal.term, entry.term))
+    else {
+      proposal.results[entry.index - proposal.first] = result
+      if (entry.index === proposal.last) proposal.finish()
+    }
   }
 
   private send(message: RaftMessage): void {
@@ -863,9 +1012,8 @@ export class RaftNode {
     this.stopped = true
     this.cancelTicker()
     this.unsubscribe()
-    const proposals = [...this.proposals.values()]
-    this.proposals.clear()
-    for (const waiter of proposals) waiter.settle(false, error)
+    const proposals = [...this.proposals, ...this.strandedProposals]
+    for (const proposal of proposals) proposal.finish(error)
     for (const op of [...this.allReads]) op.finish(error)
     this.readsAwaitingApply.length = 0
     for (const op of [...this.transfers]) op.finish(error)

@@ -2,7 +2,7 @@
  * `MemoryStorage`: a `RaftStorage` held in memory, for tests, demos and
  * in-process benchmarks. Nothing survives the process.
  */
-import type { HardState, LogEntry, SnapshotMeta } from '../core/types.js'
+import type { EntryKind, HardState, LogEntry, SnapshotMeta } from '../core/types.js'
 import { NoSnapshotError, StorageClosedError, StorageNotLoadedError } from './errors.js'
 import { SnapshotWriterBase } from './snapshot-writer-base.js'
 import type { PersistedState, RaftStorage, SnapshotWriter } from './types.js'
@@ -10,7 +10,6 @@ import {
   assertBatch,
   assertInteger,
   assertSnapshotMeta,
-  copyEntry,
   copySnapshotMeta,
   emptyHardState,
 } from './validate.js'
@@ -49,9 +48,49 @@ class MemorySnapshotWriter extends SnapshotWriterBase {
 }
 
 /**
+ * The entries of one `save`, copied: index/term/kind in parallel arrays and the
+ * data of every entry end to end in one private buffer (one copy per batch, not
+ * one object per entry). Live positions are `from` (inclusive) to `to` (exclusive);
+ * position `p` holds index `base + p`.
+ */
+interface Segment {
+  readonly base: number
+  from: number
+  to: number
+  readonly terms: number[]
+  readonly kinds: EntryKind[]
+  /** `offsets[p]` .. `offsets[p + 1]` is the data of position `p`. */
+  readonly offsets: number[]
+  readonly data: Uint8Array
+}
+
+function segmentOf(entries: readonly LogEntry[]): Segment {
+  const count = entries.length
+  const terms: number[] = new Array(count)
+  const kinds: EntryKind[] = new Array(count)
+  const offsets: number[] = new Array(count + 1)
+  let totalBytes = 0
+  for (let i = 0; i < count; i++) {
+    const entry = entries[i] as LogEntry
+    terms[i] = entry.term
+    kinds[i] = entry.kind
+    offsets[i] = totalBytes
+    totalBytes += entry.data.length
+  }
+  offsets[count] = totalBytes
+  const data = new Uint8Array(totalBytes)
+  for (let i = 0; i < count; i++) {
+    const bytes = (entries[i] as LogEntry).data
+    if (bytes.length > 0) data.set(bytes, offsets[i] as number)
+  }
+  return { base: (entries[0] as LogEntry).index, from: 0, to: count, terms, kinds, offsets, data }
+}
+
+/**
  * A `RaftStorage` in memory. It copies entries, hard states and snapshot chunks
  * on the way in and out, so a caller that reuses its buffers cannot change what
- * is stored. Snapshots are kept as the chunks they arrived in.
+ * is stored. The entries of one `save` are kept together (one data buffer per
+ * batch); snapshots are kept as the chunks they arrived in.
  *
  * @example
  * ```ts
@@ -66,8 +105,11 @@ class MemorySnapshotWriter extends SnapshotWriterBase {
 export class MemoryStorage implements RaftStorage {
   private hardState: HardState = emptyHardState()
   private snapshot: StoredSnapshot | null = null
-  /** Stored entries, contiguous; may still hold entries covered by the snapshot until `compact`. */
-  private entries: LogEntry[] = []
+  /**
+   * Stored entries as segments in index order, contiguous, none empty; may still
+   * hold entries covered by the snapshot until `compact`.
+   */
+  private segments: Segment[] = []
   private writer: MemorySnapshotWriter | null = null
   private loaded = false
   private closed = false
@@ -81,18 +123,64 @@ export class MemoryStorage implements RaftStorage {
     return this.snapshot?.meta.index ?? 0
   }
 
+  /** The last stored entry's index, 0 when none. */
+  private lastEntryIndex(): number {
+    const last = this.segments[this.segments.length - 1]
+    return last === undefined ? 0 : last.base + last.to - 1
+  }
+
   private get lastIndex(): number {
-    const last = this.entries[this.entries.length - 1]
-    return Math.max(last?.index ?? 0, this.snapshotIndex)
+    return Math.max(this.lastEntryIndex(), this.snapshotIndex)
+  }
+
+  /** The position of the segment holding `index`, or -1. */
+  private segmentAt(index: number): number {
+    const segments = this.segments
+    for (let i = segments.length - 1; i >= 0; i--) {
+      const segment = segments[i] as Segment
+      if (index >= segment.base + segment.to) return -1
+      if (index >= segment.base + segment.from) return i
+    }
+    return -1
   }
 
   /** The term of the entry at `index`, if the log or the snapshot knows it. */
   private termAt(index: number): number | undefined {
-    const first = this.entries[0]
-    const entry = first === undefined ? undefined : this.entries[index - first.index]
-    if (entry !== undefined) return entry.term
+    const at = this.segmentAt(index)
+    if (at !== -1) {
+      const segment = this.segments[at] as Segment
+      return segment.terms[index - segment.base]
+    }
     if (this.snapshot !== null && this.snapshot.meta.index === index) return this.snapshot.meta.term
     return undefined
+  }
+
+  /** Drops every stored entry from `index` on. */
+  private truncateFrom(index: number): void {
+    const segments = this.segments
+    while (segments.length > 0) {
+      const last = segments[segments.length - 1] as Segment
+      if (last.base + last.from >= index) segments.pop()
+      else {
+        if (last.base + last.to > index) last.to = index - last.base
+        return
+      }
+    }
+  }
+
+  /** Drops every stored entry up to and including `index`. */
+  private dropThrough(index: number): void {
+    const segments = this.segments
+    let drop = 0
+    while (drop < segments.length) {
+      const segment = segments[drop] as Segment
+      if (segment.base + segment.to - 1 <= index) drop++
+      else {
+        if (segment.base + segment.from <= index) segment.from = index - segment.base + 1
+        break
+      }
+    }
+    if (drop > 0) segments.splice(0, drop)
   }
 
   /**
@@ -108,10 +196,21 @@ export class MemoryStorage implements RaftStorage {
     if (this.closed) throw new StorageClosedError()
     this.loaded = true
     const snapshotIndex = this.snapshotIndex
+    const entries: LogEntry[] = []
+    for (const segment of this.segments) {
+      for (let p = Math.max(segment.from, snapshotIndex + 1 - segment.base); p < segment.to; p++) {
+        entries.push({
+          index: segment.base + p,
+          term: segment.terms[p] as number,
+          kind: segment.kinds[p] as EntryKind,
+          data: segment.data.slice(segment.offsets[p], segment.offsets[p + 1]),
+        })
+      }
+    }
     return {
       hardState: { ...this.hardState },
       snapshot: this.snapshot === null ? null : copySnapshotMeta(this.snapshot.meta),
-      entries: this.entries.filter((entry) => entry.index > snapshotIndex).map(copyEntry),
+      entries,
     }
   }
 
@@ -130,27 +229,11 @@ export class MemoryStorage implements RaftStorage {
     if (batch.hardState !== undefined) this.hardState = { ...batch.hardState }
     const incoming = batch.entries
     if (incoming === undefined || incoming.length === 0) return
-    const first = incoming[0]!.index
-    const storedFirst = this.entries[0]?.index
-    if (storedFirst !== undefined && first <= this.lastIndex) {
-      this.entries.length = Math.max(0, first - storedFirst)
-    }
-    // one allocation per batch: every entry's data is copied into a shared private buffer
-    let totalBytes = 0
-    for (const entry of incoming) totalBytes += entry.data.length
-    const buffer = new Uint8Array(totalBytes)
-    let at = 0
-    for (const entry of incoming) {
-      const length = entry.data.length
-      buffer.set(entry.data, at)
-      this.entries.push({
-        index: entry.index,
-        term: entry.term,
-        kind: entry.kind,
-        data: buffer.subarray(at, at + length),
-      })
-      at += length
-    }
+    const first = (incoming[0] as LogEntry).index
+    if (first <= this.lastEntryIndex()) this.truncateFrom(first)
+    // the batch may start after a snapshot that covers the whole stored log
+    else if (first !== this.lastEntryIndex() + 1) this.segments = []
+    this.segments.push(segmentOf(incoming))
   }
 
   /**
@@ -168,8 +251,7 @@ export class MemoryStorage implements RaftStorage {
     if (index > this.snapshotIndex) {
       throw new RangeError(`compact: index ${index} is above the snapshot index ${this.snapshotIndex}`)
     }
-    const first = this.entries[0]?.index
-    if (first !== undefined && index >= first) this.entries.splice(0, index - first + 1)
+    this.dropThrough(index)
   }
 
   /**
@@ -206,11 +288,10 @@ export class MemoryStorage implements RaftStorage {
     const keepSuffix = this.termAt(index) === term
     this.snapshot = snapshot
     if (!keepSuffix) {
-      this.entries = []
+      this.segments = []
       return
     }
-    const first = this.entries[0]?.index
-    if (first !== undefined && index >= first) this.entries.splice(0, index - first + 1)
+    this.dropThrough(index)
   }
 
   /**

@@ -97,7 +97,22 @@ export function assertBatch(
       `save: entries[0].index: expected above the snapshot index ${snapshotIndex}, got ${first}`,
     )
   }
-  for (let i = 1; i < entries.length; i++) assertEntry(`save: entries[${i}]`, entries[i], first + i)
+  for (let i = 1; i < entries.length; i++) {
+    // the common, well-formed case without building a name per entry; anything else takes the full check
+    const entry = entries[i] as Partial<LogEntry> | null
+    if (
+      typeof entry !== 'object' ||
+      entry === null ||
+      entry.index !== first + i ||
+      typeof entry.term !== 'number' ||
+      !Number.isSafeInteger(entry.term) ||
+      entry.term < 0 ||
+      (entry.kind !== 'normal' && entry.kind !== 'config' && entry.kind !== 'noop') ||
+      !(entry.data instanceof Uint8Array) ||
+      Array.isArray(entry)
+    )
+      assertEntry(`save: entries[${i}]`, entry, first + i)
+  }
 }
 
 /** Asserts that `value` is a well-formed `SnapshotMeta`. */

@@ -40,7 +40,8 @@ describe('compaction', () => {
     core.propose(enc('x'))
     expect(() => core.snapshotMeta(2, 0)).toThrow(CompactRefusedError)
     expect(() => core.snapshotMeta(2, 0)).toThrow('compaction refused: index 2 is not applied (applied 0)')
-    drain(core)
+    drain(core) // persists 1-2
+    drain(core) // commits and applies them
     expect(core.snapshotMeta(2, 0)).toMatchObject({ index: 2, term: 1 })
   })
 })
