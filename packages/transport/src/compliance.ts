@@ -247,9 +247,9 @@ export function transportCompliance(options: ComplianceOptions): void {
       expect(() => a!.send(42 as unknown as string, msg(1))).toThrow(TypeError)
     })
 
-    it.runIf(options.wire === true)(
-      'refuses bad and oversized frames without delivering anything, then carries good messages',
-      async () => {
+    // registered only for transports with a byte-level wire
+    if (options.wire === true)
+      it('refuses bad and oversized frames without delivering anything, then carries good messages', async () => {
         const h = await start(2)
         if (!h.injectRaw) throw new Error('a transport with wire: true must provide injectRaw')
         const [a, b] = h.transports as [Transport<ComplianceMessage>, Transport<ComplianceMessage>]
@@ -269,7 +269,6 @@ export function transportCompliance(options: ComplianceOptions): void {
         a.send(b.localId, msg(9, 'after the garbage'))
         await until(() => received.length === 1, 'a good message after bad frames')
         expect(received[0]).toEqual({ from: a.localId, message: msg(9, 'after the garbage') })
-      },
-    )
+      })
   })
 }

@@ -440,26 +440,28 @@ describe('a generated 10,000-operation, 10-key history', () => {
   })
 })
 
-describe.runIf(process.env.SYNOD_SLOW === '1')('slow sweeps (SYNOD_SLOW=1)', () => {
-  it('agrees with the brute-force reference on 20,000 histories of up to 8 operations', () => {
-    const { ok, illegal } = agreeWithReference(20_000, 8, 2026)
-    expect(ok).toBeGreaterThan(1000)
-    expect(illegal).toBeGreaterThan(1000)
-  }, 600_000)
+// registered only under SYNOD_SLOW=1 (`pnpm test:slow`), so the default run neither runs nor skips them
+if (process.env.SYNOD_SLOW === '1')
+  describe('slow sweeps (SYNOD_SLOW=1)', () => {
+    it('agrees with the brute-force reference on 20,000 histories of up to 8 operations', () => {
+      const { ok, illegal } = agreeWithReference(20_000, 8, 2026)
+      expect(ok).toBeGreaterThan(1000)
+      expect(illegal).toBeGreaterThan(1000)
+    }, 600_000)
 
-  it('finds 40 generated 10,000-operation histories ok, and each illegal with one read corrupted', () => {
-    for (let seed = 1; seed <= 40; seed++) {
-      const operations = generateKvHistory({ seed, operations: 10_000, keys: 10 })
-      expect(checkLinearizability(operations, kvModel).result, `seed ${seed}`).toBe('ok')
-      const reads = operations.flatMap((operation, index) =>
-        operation.input.type === 'read' && operation.outcome.type === 'ok' ? [index] : [],
-      )
-      const index = reads[(seed * 7919) % reads.length]!
-      const mutated = [...operations]
-      mutated[index] = { ...operations[index]!, outcome: { type: 'ok', output: { value: -1 } } }
-      expect(checkLinearizability(mutated, kvModel).result, `seed ${seed}, operation ${index}`).toBe(
-        'illegal',
-      )
-    }
-  }, 600_000)
-})
+    it('finds 40 generated 10,000-operation histories ok, and each illegal with one read corrupted', () => {
+      for (let seed = 1; seed <= 40; seed++) {
+        const operations = generateKvHistory({ seed, operations: 10_000, keys: 10 })
+        expect(checkLinearizability(operations, kvModel).result, `seed ${seed}`).toBe('ok')
+        const reads = operations.flatMap((operation, index) =>
+          operation.input.type === 'read' && operation.outcome.type === 'ok' ? [index] : [],
+        )
+        const index = reads[(seed * 7919) % reads.length]!
+        const mutated = [...operations]
+        mutated[index] = { ...operations[index]!, outcome: { type: 'ok', output: { value: -1 } } }
+        expect(checkLinearizability(mutated, kvModel).result, `seed ${seed}, operation ${index}`).toBe(
+          'illegal',
+        )
+      }
+    }, 600_000)
+  })
