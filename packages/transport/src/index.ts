@@ -13,6 +13,7 @@
  * @packageDocumentation
  */
 
+export { BinaryReader, BinaryWriter } from './binary.js'
 export { bytesCodec, DEFAULT_MAX_MESSAGE_BYTES, type JsonCodecOptions, jsonCodec } from './codec.js'
 export {
   DecodeError,

@@ -17,7 +17,7 @@
  * pre-prepare, whose signature covers `tag | view | sequence | digest | replica`
  * (the digest binds the batch).
  */
-import { type Codec, DecodeError, FrameTooLargeError } from '@synod/transport'
+import { BinaryReader, BinaryWriter, type Codec, DecodeError, FrameTooLargeError } from '@synod/transport'
 import type {
   Checkpoint,
   ClientRequest,
@@ -73,60 +73,12 @@ const KINDS = new Map<number, PbftMessageKind>(
   Object.entries(TAGS).map(([kind, tag]) => [tag, kind as PbftMessageKind]),
 )
 const textEncoder = new TextEncoder()
-const textDecoder = new TextDecoder('utf-8', { fatal: true })
 
-class Writer {
-  bytes = new Uint8Array(256)
-  length = 0
-
-  private ensure(extra: number): void {
-    const needed = this.length + extra
-    if (needed <= this.bytes.length) return
-    let size = this.bytes.length * 2
-    while (size < needed) size *= 2
-    const next = new Uint8Array(size)
-    next.set(this.bytes.subarray(0, this.length))
-    this.bytes = next
-  }
-
-  u8(value: number): void {
-    this.ensure(1)
-    this.bytes[this.length++] = value
-  }
-
-  u16(name: string, value: number): void {
-    if (!Number.isInteger(value) || value < 0 || value > 0xffff)
-      throw new RangeError(`${name}: expected an integer in [0, 65535], got ${value}`)
-    this.ensure(2)
-    this.bytes[this.length++] = value >>> 8
-    this.bytes[this.length++] = value & 0xff
-  }
-
-  u32(value: number): void {
-    this.ensure(4)
-    this.bytes[this.length++] = (value >>> 24) & 0xff
-    this.bytes[this.length++] = (value >>> 16) & 0xff
-    this.bytes[this.length++] = (value >>> 8) & 0xff
-    this.bytes[this.length++] = value & 0xff
-  }
-
-  u64(name: string, value: number): void {
-    if (!Number.isSafeInteger(value) || value < 0)
-      throw new RangeError(`${name}: expected a non-negative safe integer, got ${value}`)
-    this.u32(Math.floor(value / 0x1_0000_0000))
-    this.u32(value >>> 0)
-  }
-
-  bool(value: boolean): void {
-    this.u8(value ? 1 : 0)
-  }
-
+class Writer extends BinaryWriter {
   raw(name: string, data: Uint8Array): void {
     if (!(data instanceof Uint8Array)) throw new TypeError(`${name}: expected Uint8Array, got ${typeof data}`)
     this.u32(data.length)
-    this.ensure(data.length)
-    this.bytes.set(data, this.length)
-    this.length += data.length
+    this.append(name, data)
   }
 
   str(name: string, value: string): void {
@@ -135,64 +87,23 @@ class Writer {
     if (data.length === 0 || data.length > MAX_ID_BYTES)
       throw new RangeError(`${name}: expected 1 to ${MAX_ID_BYTES} UTF-8 bytes, got ${data.length}`)
     this.u16(name, data.length)
-    this.ensure(data.length)
-    this.bytes.set(data, this.length)
-    this.length += data.length
+    this.append(name, data)
   }
 
   count(value: number): void {
     this.u32(value)
   }
-
-  finish(): Uint8Array {
-    return this.bytes.slice(0, this.length)
-  }
 }
 
-class Reader {
-  offset = 0
+class Reader extends BinaryReader {
   constructor(
-    readonly bytes: Uint8Array,
+    bytes: Uint8Array,
     readonly maxOperationBytes: number,
-  ) {}
-
-  private need(size: number, what: string): void {
-    if (this.offset + size > this.bytes.length)
-      throw new DecodeError(`truncated input: ${what} needs ${size} bytes at offset ${this.offset}`)
+  ) {
+    super(bytes)
   }
 
-  get remaining(): number {
-    return this.bytes.length - this.offset
-  }
-
-  u8(what: string): number {
-    this.need(1, what)
-    return this.bytes[this.offset++]!
-  }
-
-  u16(what: string): number {
-    this.need(2, what)
-    const value = (this.bytes[this.offset]! << 8) | this.bytes[this.offset + 1]!
-    this.offset += 2
-    return value
-  }
-
-  u32(what: string): number {
-    this.need(4, what)
-    const b = this.bytes
-    const o = this.offset
-    this.offset += 4
-    return ((b[o]! << 24) >>> 0) + (b[o + 1]! << 16) + (b[o + 2]! << 8) + b[o + 3]!
-  }
-
-  u64(what: string): number {
-    const high = this.u32(what)
-    const low = this.u32(what)
-    if (high > 0x1fffff) throw new DecodeError(`${what} exceeds 2^53 - 1`)
-    return high * 0x1_0000_0000 + low
-  }
-
-  bool(what: string): boolean {
+  override bool(what: string): boolean {
     const value = this.u8(what)
     if (value > 1) throw new DecodeError(`${what}: expected boolean 0 or 1, got ${value}`)
     return value === 1
@@ -202,24 +113,14 @@ class Reader {
     const length = this.u32(`${what} length`)
     if (length > maxBytes)
       throw new DecodeError(`${what} of ${length} bytes exceeds the limit of ${maxBytes}`)
-    this.need(length, what)
-    const data = this.bytes.slice(this.offset, this.offset + length)
-    this.offset += length
-    return data
+    return this.take(what, length)
   }
 
   str(what: string): string {
     const length = this.u16(`${what} length`)
     if (length === 0 || length > MAX_ID_BYTES)
       throw new DecodeError(`${what}: expected 1 to ${MAX_ID_BYTES} bytes, got ${length}`)
-    this.need(length, what)
-    const data = this.bytes.subarray(this.offset, this.offset + length)
-    this.offset += length
-    try {
-      return textDecoder.decode(data)
-    } catch {
-      throw new DecodeError(`${what}: invalid UTF-8`)
-    }
+    return this.utf8(what, length)
   }
 
   /** A list count, bounded by the bytes left (each item takes at least `minItemBytes`). */

@@ -8,7 +8,7 @@
  * 2^53 - 1; strings and byte strings are a varint length then the bytes (UTF-8
  * for strings); booleans are one byte, 0 or 1.
  */
-import { type Codec, DecodeError, FrameTooLargeError } from '@synod/transport'
+import { BinaryReader, BinaryWriter, type Codec, DecodeError, FrameTooLargeError } from '@synod/transport'
 import { validateMembership } from './membership.js'
 import { RAFT_MESSAGE_TYPES, type RaftMessage, type RaftMessageType } from './messages.js'
 import type { EntryKind, LogEntry, Membership, SnapshotMeta } from './types.js'
@@ -44,49 +44,12 @@ const KINDS: readonly EntryKind[] = ['normal', 'config', 'noop']
 const TAGS = new Map<RaftMessageType, number>(RAFT_MESSAGE_TYPES.map((type, tag) => [type, tag]))
 const MAX_NODE_ID_LENGTH = 256
 const textEncoder = new TextEncoder()
-const textDecoder = new TextDecoder('utf-8', { fatal: true })
 
-class Writer {
-  bytes = new Uint8Array(256)
-  length = 0
-
-  private ensure(extra: number): void {
-    const needed = this.length + extra
-    if (needed <= this.bytes.length) return
-    let size = this.bytes.length * 2
-    while (size < needed) size *= 2
-    const next = new Uint8Array(size)
-    next.set(this.bytes.subarray(0, this.length))
-    this.bytes = next
-  }
-
-  u8(value: number): void {
-    this.ensure(1)
-    this.bytes[this.length++] = value
-  }
-
-  bool(value: boolean): void {
-    this.u8(value ? 1 : 0)
-  }
-
-  uint(name: string, value: number): void {
-    if (!Number.isSafeInteger(value) || value < 0)
-      throw new RangeError(`${name}: expected a non-negative safe integer, got ${value}`)
-    this.ensure(8)
-    let v = value
-    while (v >= 0x80) {
-      this.bytes[this.length++] = (v % 0x80) | 0x80
-      v = Math.floor(v / 0x80)
-    }
-    this.bytes[this.length++] = v
-  }
-
+class Writer extends BinaryWriter {
   raw(name: string, data: Uint8Array): void {
     if (!(data instanceof Uint8Array)) throw new TypeError(`${name}: expected Uint8Array, got ${typeof data}`)
-    this.uint(`${name}.length`, data.length)
-    this.ensure(data.length)
-    this.bytes.set(data, this.length)
-    this.length += data.length
+    this.uvarint(`${name}.length`, data.length)
+    this.append(name, data)
   }
 
   str(name: string, value: string): void {
@@ -95,71 +58,32 @@ class Writer {
   }
 
   list(name: string, values: string[]): void {
-    this.uint(`${name}.length`, values.length)
+    this.uvarint(`${name}.length`, values.length)
     for (const value of values) this.str(name, value)
   }
 }
 
-class Reader {
-  offset = 0
+class Reader extends BinaryReader {
   constructor(
-    private readonly bytes: Uint8Array,
+    bytes: Uint8Array,
     readonly options: Required<RaftCodecOptions>,
-  ) {}
-
-  get remaining(): number {
-    return this.bytes.length - this.offset
+  ) {
+    super(bytes)
   }
 
-  u8(name: string): number {
-    if (this.offset >= this.bytes.length) throw new DecodeError(`truncated at ${name}`)
-    return this.bytes[this.offset++] as number
-  }
-
-  bool(name: string): boolean {
-    const b = this.u8(name)
-    if (b > 1) throw new DecodeError(`${name}: expected 0 or 1, got ${b}`)
-    return b === 1
-  }
-
-  uint(name: string): number {
-    let result = 0
-    let multiplier = 1
-    for (let i = 0; ; i++) {
-      const b = this.u8(name)
-      result += (b & 0x7f) * multiplier
-      if (b < 0x80) {
-        if (i > 0 && b === 0) throw new DecodeError(`${name}: non-canonical varint`)
-        break
-      }
-      if (i >= 7) throw new DecodeError(`${name}: varint too long`)
-      multiplier *= 0x80
-    }
-    if (result > Number.MAX_SAFE_INTEGER) throw new DecodeError(`${name}: ${result} exceeds 2^53 - 1`)
-    return result
+  protected override truncated(what: string): DecodeError {
+    return new DecodeError(`truncated at ${what}`)
   }
 
   raw(name: string): Uint8Array {
-    const length = this.uint(`${name} length`)
+    const length = this.uvarint(`${name} length`)
     if (length > this.remaining)
       throw new DecodeError(`truncated at ${name}: ${length} bytes declared, ${this.remaining} left`)
-    const data = this.bytes.slice(this.offset, this.offset + length)
-    this.offset += length
-    return data
+    return this.take(name, length)
   }
 
   str(name: string, maxBytes: number): string {
-    const length = this.uint(`${name} length`)
-    if (length > maxBytes) throw new DecodeError(`${name}: ${length} bytes exceeds the limit of ${maxBytes}`)
-    if (length > this.remaining) throw new DecodeError(`truncated at ${name}`)
-    let value: string
-    try {
-      value = textDecoder.decode(this.bytes.subarray(this.offset, this.offset + length))
-    } catch {
-      throw new DecodeError(`${name}: invalid UTF-8`)
-    }
-    this.offset += length
-    return value
+    return this.utf8(name, this.limit(name, this.uvarint(`${name} length`), maxBytes))
   }
 
   nodeId(name: string): string {
@@ -171,7 +95,7 @@ class Reader {
   }
 
   list(name: string): string[] {
-    const count = this.uint(`${name} count`)
+    const count = this.uvarint(`${name} count`)
     if (count > this.options.maxMembers)
       throw new DecodeError(`${name}: ${count} members exceeds the limit of ${this.options.maxMembers}`)
     if (count * 2 > this.remaining) throw new DecodeError(`truncated at ${name}`)
@@ -201,17 +125,17 @@ function readMembership(r: Reader): Membership {
 }
 
 function writeMeta(w: Writer, meta: SnapshotMeta): void {
-  w.uint('meta.index', meta.index)
-  w.uint('meta.term', meta.term)
+  w.uvarint('meta.index', meta.index)
+  w.uvarint('meta.term', meta.term)
   writeMembership(w, meta.membership)
-  w.uint('meta.sizeBytes', meta.sizeBytes)
+  w.uvarint('meta.sizeBytes', meta.sizeBytes)
 }
 
 function readMeta(r: Reader): SnapshotMeta {
-  const index = r.uint('meta.index')
-  const term = r.uint('meta.term')
+  const index = r.uvarint('meta.index')
+  const term = r.uvarint('meta.term')
   const membership = readMembership(r)
-  const sizeBytes = r.uint('meta.sizeBytes')
+  const sizeBytes = r.uvarint('meta.sizeBytes')
   try {
     validateMembership(membership)
   } catch (error) {
@@ -224,8 +148,8 @@ function writeBody(w: Writer, m: RaftMessage): void {
   switch (m.type) {
     case 'request-vote':
     case 'pre-vote':
-      w.uint('lastLogIndex', m.lastLogIndex)
-      w.uint('lastLogTerm', m.lastLogTerm)
+      w.uvarint('lastLogIndex', m.lastLogIndex)
+      w.uvarint('lastLogTerm', m.lastLogTerm)
       w.bool(m.transfer)
       return
     case 'request-vote-response':
@@ -233,13 +157,13 @@ function writeBody(w: Writer, m: RaftMessage): void {
       w.bool(m.granted)
       return
     case 'append-entries':
-      w.uint('prevLogIndex', m.prevLogIndex)
-      w.uint('prevLogTerm', m.prevLogTerm)
-      w.uint('commit', m.commit)
-      w.uint('entries.length', m.entries.length)
+      w.uvarint('prevLogIndex', m.prevLogIndex)
+      w.uvarint('prevLogTerm', m.prevLogTerm)
+      w.uvarint('commit', m.commit)
+      w.uvarint('entries.length', m.entries.length)
       for (const entry of m.entries) {
-        w.uint('entry.index', entry.index)
-        w.uint('entry.term', entry.term)
+        w.uvarint('entry.index', entry.index)
+        w.uvarint('entry.term', entry.term)
         const kind = KINDS.indexOf(entry.kind)
         if (kind < 0)
           throw new RangeError(`entry.kind: expected normal, config or noop, got ${String(entry.kind)}`)
@@ -249,28 +173,28 @@ function writeBody(w: Writer, m: RaftMessage): void {
       return
     case 'append-entries-response':
       w.bool(m.success)
-      w.uint('matchIndex', m.matchIndex)
-      w.uint('rejectIndex', m.rejectIndex)
-      w.uint('conflictTerm', m.conflictTerm)
-      w.uint('conflictIndex', m.conflictIndex)
+      w.uvarint('matchIndex', m.matchIndex)
+      w.uvarint('rejectIndex', m.rejectIndex)
+      w.uvarint('conflictTerm', m.conflictTerm)
+      w.uvarint('conflictIndex', m.conflictIndex)
       return
     case 'heartbeat':
-      w.uint('commit', m.commit)
-      w.uint('round', m.round)
+      w.uvarint('commit', m.commit)
+      w.uvarint('round', m.round)
       return
     case 'heartbeat-response':
-      w.uint('round', m.round)
+      w.uvarint('round', m.round)
       return
     case 'install-snapshot':
       writeMeta(w, m.meta)
-      w.uint('offset', m.offset)
+      w.uvarint('offset', m.offset)
       w.raw('data', m.data)
       return
     case 'install-snapshot-response':
-      w.uint('snapshotIndex', m.snapshotIndex)
-      w.uint('nextOffset', m.nextOffset)
+      w.uvarint('snapshotIndex', m.snapshotIndex)
+      w.uvarint('nextOffset', m.nextOffset)
       w.bool(m.done)
-      w.uint('matchIndex', m.matchIndex)
+      w.uvarint('matchIndex', m.matchIndex)
       return
     case 'timeout-now':
       return
@@ -279,7 +203,7 @@ function writeBody(w: Writer, m: RaftMessage): void {
       return
     case 'read-index-response':
       w.str('requestId', m.requestId)
-      w.uint('index', m.index)
+      w.uvarint('index', m.index)
       w.bool(m.success)
       return
   }
@@ -290,8 +214,8 @@ function readBody(r: Reader, type: RaftMessageType, from: string, to: string, te
   switch (type) {
     case 'request-vote':
     case 'pre-vote': {
-      const lastLogIndex = r.uint('lastLogIndex')
-      const lastLogTerm = r.uint('lastLogTerm')
+      const lastLogIndex = r.uvarint('lastLogIndex')
+      const lastLogTerm = r.uvarint('lastLogTerm')
       const transfer = r.bool('transfer')
       return { type, ...base, lastLogIndex, lastLogTerm, transfer }
     }
@@ -299,19 +223,19 @@ function readBody(r: Reader, type: RaftMessageType, from: string, to: string, te
     case 'pre-vote-response':
       return { type, ...base, granted: r.bool('granted') }
     case 'append-entries': {
-      const prevLogIndex = r.uint('prevLogIndex')
-      const prevLogTerm = r.uint('prevLogTerm')
-      const commit = r.uint('commit')
-      const count = r.uint('entries count')
+      const prevLogIndex = r.uvarint('prevLogIndex')
+      const prevLogTerm = r.uvarint('prevLogTerm')
+      const commit = r.uvarint('commit')
+      const count = r.uvarint('entries count')
       if (count > r.options.maxEntries)
         throw new DecodeError(`${count} entries exceeds the limit of ${r.options.maxEntries}`)
       if (count * 4 > r.remaining) throw new DecodeError('truncated at entries')
       const entries: LogEntry[] = []
       for (let i = 0; i < count; i++) {
-        const index = r.uint('entry.index')
+        const index = r.uvarint('entry.index')
         if (index !== prevLogIndex + 1 + i)
           throw new DecodeError(`entry ${i}: index ${index} does not follow ${prevLogIndex + i}`)
-        const entryTerm = r.uint('entry.term')
+        const entryTerm = r.uvarint('entry.term')
         const kindTag = r.u8('entry.kind')
         const kind = KINDS[kindTag]
         if (kind === undefined) throw new DecodeError(`entry ${i}: unknown kind ${kindTag}`)
@@ -321,22 +245,22 @@ function readBody(r: Reader, type: RaftMessageType, from: string, to: string, te
     }
     case 'append-entries-response': {
       const success = r.bool('success')
-      const matchIndex = r.uint('matchIndex')
-      const rejectIndex = r.uint('rejectIndex')
-      const conflictTerm = r.uint('conflictTerm')
-      const conflictIndex = r.uint('conflictIndex')
+      const matchIndex = r.uvarint('matchIndex')
+      const rejectIndex = r.uvarint('rejectIndex')
+      const conflictTerm = r.uvarint('conflictTerm')
+      const conflictIndex = r.uvarint('conflictIndex')
       return { type, ...base, success, matchIndex, rejectIndex, conflictTerm, conflictIndex }
     }
     case 'heartbeat': {
-      const commit = r.uint('commit')
-      const round = r.uint('round')
+      const commit = r.uvarint('commit')
+      const round = r.uvarint('round')
       return { type, ...base, commit, round }
     }
     case 'heartbeat-response':
-      return { type, ...base, round: r.uint('round') }
+      return { type, ...base, round: r.uvarint('round') }
     case 'install-snapshot': {
       const meta = readMeta(r)
-      const offset = r.uint('offset')
+      const offset = r.uvarint('offset')
       const data = r.raw('data')
       if (offset + data.length > meta.sizeBytes)
         throw new DecodeError(
@@ -345,10 +269,10 @@ function readBody(r: Reader, type: RaftMessageType, from: string, to: string, te
       return { type, ...base, meta, offset, data }
     }
     case 'install-snapshot-response': {
-      const snapshotIndex = r.uint('snapshotIndex')
-      const nextOffset = r.uint('nextOffset')
+      const snapshotIndex = r.uvarint('snapshotIndex')
+      const nextOffset = r.uvarint('nextOffset')
       const done = r.bool('done')
-      const matchIndex = r.uint('matchIndex')
+      const matchIndex = r.uvarint('matchIndex')
       return { type, ...base, snapshotIndex, nextOffset, done, matchIndex }
     }
     case 'timeout-now':
@@ -357,7 +281,7 @@ function readBody(r: Reader, type: RaftMessageType, from: string, to: string, te
       return { type, ...base, requestId: r.str('requestId', r.options.maxRequestIdBytes) }
     case 'read-index-response': {
       const requestId = r.str('requestId', r.options.maxRequestIdBytes)
-      const index = r.uint('index')
+      const index = r.uvarint('index')
       const success = r.bool('success')
       return { type, ...base, requestId, index, success }
     }
@@ -408,7 +332,7 @@ export function raftMessageCodec(options: RaftCodecOptions = {}): Codec<RaftMess
       w.u8(tag)
       w.str('from', message.from)
       w.str('to', message.to)
-      w.uint('term', message.term)
+      w.uvarint('term', message.term)
       writeBody(w, message)
       if (w.length > limits.maxMessageBytes) throw new FrameTooLargeError(w.length, limits.maxMessageBytes)
       return w.bytes.slice(0, w.length)
@@ -425,7 +349,7 @@ export function raftMessageCodec(options: RaftCodecOptions = {}): Codec<RaftMess
       if (type === undefined) throw new DecodeError(`unknown message type tag ${tag}`)
       const from = r.nodeId('from')
       const to = r.nodeId('to')
-      const term = r.uint('term')
+      const term = r.uvarint('term')
       const message = readBody(r, type, from, to, term)
       if (r.remaining !== 0) throw new DecodeError(`${r.remaining} trailing bytes`)
       return message
