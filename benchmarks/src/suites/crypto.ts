@@ -13,6 +13,7 @@ import type { VerifyItem } from '@synod/crypto'
 import { type BatchVerifier, createBatchVerifier, createNodeCrypto, nodeCrypto } from '@synod/crypto/node'
 import { createPortableCrypto, portableCrypto } from '@synod/crypto/portable'
 import type { BenchCase, BenchSuite } from '../harness.js'
+import { ratePerSecond, ratePerSecondAsync } from '../rate.js'
 
 const MIN_SAMPLE_MS = 150
 const VALIDATORS = 7
@@ -27,29 +28,9 @@ function installedVersion(entry: string): string {
 }
 
 /** Operations per second of `run` (which does `perCall` operations), over at least MIN_SAMPLE_MS. */
-function rate(run: () => unknown, perCall = 1): number {
-  let calls = 0
-  const start = performance.now()
-  let elapsed = 0
-  do {
-    run()
-    calls++
-    elapsed = performance.now() - start
-  } while (elapsed < MIN_SAMPLE_MS)
-  return (calls * perCall * 1000) / elapsed
-}
-
-async function rateAsync(run: () => Promise<unknown>, perCall: number): Promise<number> {
-  let calls = 0
-  const start = performance.now()
-  let elapsed = 0
-  do {
-    await run()
-    calls++
-    elapsed = performance.now() - start
-  } while (elapsed < MIN_SAMPLE_MS)
-  return (calls * perCall * 1000) / elapsed
-}
+const rate = (run: () => unknown, perCall = 1) => ratePerSecond(run, { minMs: MIN_SAMPLE_MS, perCall })
+const rateAsync = (run: () => Promise<unknown>, perCall: number) =>
+  ratePerSecondAsync(run, { minMs: MIN_SAMPLE_MS, perCall })
 
 const message = (i: number) => Uint8Array.from({ length: MESSAGE_BYTES }, (_, j) => (i * 131 + j * 7) & 0xff)
 const seeds = Array.from({ length: VALIDATORS }, (_, i) => nodeCrypto.sha256(Uint8Array.of(i)))

@@ -13,6 +13,7 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { BoundedLoadRing, HashRing, JumpHash, Maglev, Rendezvous } from '@synod/hashring'
 import type { BenchCase, BenchSuite } from '../harness.js'
+import { cpuMs, ratePerSecond } from '../rate.js'
 
 // ---- the peers (CommonJS, untyped: typed here by what this suite uses) ----
 
@@ -69,12 +70,6 @@ const servers = serverIds(NODES)
 const newcomer = '10.0.9.9:11211'
 const lookupKeys = makeKeys(LOOKUP_KEYS, 1)
 
-/** CPU milliseconds this process has used (user + system). */
-function cpuMs(): number {
-  const usage = process.cpuUsage()
-  return (usage.user + usage.system) / 1000
-}
-
 /**
  * Lookups per CPU-second over the fixed batch, repeated until MIN_SAMPLE_MS of CPU
  * time have passed. CPU time, not wall time: on a shared machine the wall clock
@@ -86,30 +81,17 @@ function cpuMs(): number {
 function throughput(batch: (keys: readonly string[]) => number): number {
   const keys = lookupKeys
   let checksum = 0
-  let done = 0
-  const start = cpuMs()
-  let elapsed = 0
-  do {
-    checksum += batch(keys)
-    done += keys.length
-    elapsed = cpuMs() - start
-  } while (elapsed < MIN_SAMPLE_MS)
+  const rate = ratePerSecond(() => (checksum += batch(keys)), {
+    minMs: MIN_SAMPLE_MS,
+    perCall: keys.length,
+    clock: cpuMs,
+  })
   if (checksum <= 0) throw new Error('the lookups returned nothing')
-  return done / (elapsed / 1000)
+  return rate
 }
 
 /** Mean CPU milliseconds per build, building until MIN_SAMPLE_MS of CPU time have passed. */
-function buildMs(build: () => unknown): number {
-  let builds = 0
-  const start = cpuMs()
-  let elapsed = 0
-  do {
-    build()
-    builds++
-    elapsed = cpuMs() - start
-  } while (elapsed < MIN_SAMPLE_MS)
-  return elapsed / builds
-}
+const buildMs = (build: () => unknown) => 1000 / ratePerSecond(build, { minMs: MIN_SAMPLE_MS, clock: cpuMs })
 
 let collect: (() => void) | undefined
 function gc(): void {

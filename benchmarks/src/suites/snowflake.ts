@@ -14,6 +14,7 @@
 
 import { layouts, SnowflakeGenerator } from '@synod/snowflake'
 import type { BenchCase, BenchSuite } from '../harness.js'
+import { ratePerSecond } from '../rate.js'
 
 /** Generation time of one speed sample. */
 const SAMPLE_MS = 300
@@ -33,17 +34,7 @@ type FlakeIdConstructor = new (options: { id: number; epoch: number }) => FlakeI
 const flakeIdgenModule = 'flake-idgen'
 
 /** Runs `batch` (which makes `BATCH` ids) for about `SAMPLE_MS`; returns ids per second. */
-function idsPerSecond(batch: () => void): number {
-  const start = performance.now()
-  let count = 0
-  let elapsedMs = 0
-  do {
-    batch()
-    count += BATCH
-    elapsedMs = performance.now() - start
-  } while (elapsedMs < SAMPLE_MS)
-  return (count / elapsedMs) * 1000
-}
+const idsPerSecond = (batch: () => void) => ratePerSecond(batch, { minMs: SAMPLE_MS, perCall: BATCH })
 
 /** How many ids of `ids` are copies of another. */
 function countDuplicates(ids: BigUint64Array): number {
