@@ -51,11 +51,10 @@ export const registerScene: Scene = {
           system,
           clock: {
             now: () => ctx.now(),
-            every: (t, f) =>
-              (
-                (timer) => () =>
-                  timer.cancel()
-              )(ctx.every(t, f)),
+            every(intervalMs, callback) {
+              const timer = ctx.every(intervalMs, callback)
+              return () => timer.cancel()
+            },
           },
           nonce: ctx.random.next(),
         }),
