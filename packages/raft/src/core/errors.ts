@@ -73,8 +73,15 @@ export class ProposalDroppedError extends SynodError {
  * ```
  */
 export class ConfigChangeRefusedError extends SynodError {
-  constructor(reason: string) {
+  /**
+   * `term-not-committed`: a new leader has not yet committed an entry of its term (it
+   * passes within a round trip); `in-flight`: another change is not yet committed;
+   * `invalid`: the change itself breaks a rule.
+   */
+  readonly kind: 'term-not-committed' | 'in-flight' | 'invalid'
+  constructor(reason: string, kind: 'term-not-committed' | 'in-flight' | 'invalid' = 'invalid') {
     super('ERR_RAFT_CONFIG_CHANGE_REFUSED', `config change refused: ${reason}`)
+    this.kind = kind
   }
   static override isInstance(error: unknown): error is ConfigChangeRefusedError {
     return hasCode(error, 'ERR_RAFT_CONFIG_CHANGE_REFUSED')

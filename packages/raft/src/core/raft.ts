@@ -487,10 +487,14 @@ export class RaftCore {
     this.checkCanPropose(0)
     // the fix of the single-server change bug (raft-dev, 2015): a new leader first commits an entry of its term
     if (this.log.committed < this.termStartIndex)
-      throw new ConfigChangeRefusedError('the leader has not yet committed an entry of its term')
+      throw new ConfigChangeRefusedError(
+        'the leader has not yet committed an entry of its term',
+        'term-not-committed',
+      )
     if (this.pendingConfigIndex > this.log.committed)
       throw new ConfigChangeRefusedError(
         `a configuration change is already in flight (index ${this.pendingConfigIndex})`,
+        'in-flight',
       )
     const next = applyConfigChange(this.membership, request)
     try {

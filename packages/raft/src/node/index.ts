@@ -15,6 +15,7 @@ export {
   RaftNode,
   type RaftNodeOptions,
   type RaftNodeStatus,
+  type RaftTuning,
   type RequestOptions,
   type StateMachine,
   type TimerCancel,

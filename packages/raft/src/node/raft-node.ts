@@ -4,13 +4,19 @@
  * (snapshot chunks, then save, then send, then apply, then advance).
  */
 import type { NodeId, Transport } from '@synod/transport'
-import { CompactRefusedError, ProposalDroppedError, RaftInvariantError } from '../core/errors.js'
+import {
+  CompactRefusedError,
+  ConfigChangeRefusedError,
+  ProposalDroppedError,
+  RaftInvariantError,
+} from '../core/errors.js'
 import type { ConfigChange } from '../core/membership.js'
 import { decodeMembership, membership as simpleMembership } from '../core/membership.js'
 import type { RaftMessage } from '../core/messages.js'
-import { RaftCore } from '../core/raft.js'
+import { type RaftConfig, RaftCore } from '../core/raft.js'
 import type { Ready } from '../core/ready.js'
 import type { HardState, LogEntry, Membership, SnapshotMeta } from '../core/types.js'
+import { SnapshotWriterClosedError, StorageClosedError } from '../storage/errors.js'
 import type { PersistedState, RaftStorage, SnapshotWriter } from '../storage/types.js'
 import {
   NotLeaderError,
@@ -107,6 +113,40 @@ export interface RaftNodeOptions {
   snapshotEveryEntries?: number
   /** Default timeout of propose / read / transfer / membership changes, in ms (default 5,000). */
   requestTimeoutMs?: number
+  /**
+   * The core's protocol and flow-control settings, passed through to `RaftCore`
+   * (each has the default documented on `RaftConfig`): for example a smaller
+   * `maxMessageBytes` where the transport's frames are small, or `readOnlyMode: 'lease'`.
+   */
+  tuning?: RaftTuning
+}
+
+/** The `RaftConfig` settings a `RaftNode` passes through to its core. */
+export type RaftTuning = Partial<Pick<RaftConfig, (typeof TUNING_KEYS)[number]>>
+
+const TUNING_KEYS = [
+  'preVote',
+  'checkQuorum',
+  'readOnlyMode',
+  'leaseClockDriftTicks',
+  'maxMessageBytes',
+  'maxInflightMessages',
+  'maxInflightBytes',
+  'maxUncommittedBytes',
+  'snapshotChunkBytes',
+  'maxInflightSnapshotChunks',
+  'snapshotRetryTicks',
+] as const
+
+function validateTuning(tuning: unknown): RaftTuning {
+  if (tuning === undefined) return {}
+  if (typeof tuning !== 'object' || tuning === null || Array.isArray(tuning))
+    throw new TypeError(`tuning: expected an object, got ${tuning === null ? 'null' : typeof tuning}`)
+  const known: readonly string[] = TUNING_KEYS
+  for (const key of Object.keys(tuning))
+    if (!known.includes(key))
+      throw new TypeError(`tuning: unknown setting ${JSON.stringify(key)} (known: ${TUNING_KEYS.join(', ')})`)
+  return tuning as RaftTuning
 }
 
 /**
@@ -251,6 +291,10 @@ export class RaftNode {
   /** The index of the storage's current snapshot (0 when none). */
   private snapshotIndex: number
   private incomingWriter: SnapshotWriter | null = null
+  /** A snapshot of our own being written in the background (at most one). */
+  private snapshotTask: Promise<void> | null = null
+  /** A snapshot of our own that is durable, waiting for the loop to compact up to it. */
+  private snapshotTaken: SnapshotMeta | null = null
   /**
    * Every entry of the core's log up to here is on stable storage (a lower
    * bound: the last index of the last save, the snapshot's after an install).
@@ -284,6 +328,8 @@ export class RaftNode {
   private readonly readsAwaitingApply: ReadOperation[] = []
   private readonly allReads = new Set<ReadOperation>()
   private readonly transfers = new Set<TransferOperation>()
+  /** Woken after each Ready's entries are applied (and on stop). */
+  private applyWaiters: (() => void)[] = []
   private readSequence = 0
 
   private constructor(options: RaftNodeOptions, core: RaftCore, state: PersistedState, random: () => number) {
@@ -330,6 +376,7 @@ export class RaftNode {
     positiveInteger('requestTimeoutMs', options.requestTimeoutMs, 5_000)
     const electionTicks = positiveInteger('electionTicks', options.electionTicks, 10)
     const heartbeatTicks = positiveInteger('heartbeatTicks', options.heartbeatTicks, 1)
+    const tuning = validateTuning(options.tuning)
     const random = options.random ?? Math.random
     if (typeof random !== 'function')
       throw new TypeError(`random: expected a function returning a number in [0, 1), got ${typeof random}`)
@@ -343,6 +390,7 @@ export class RaftNode {
     // or snapshot would otherwise know no voters and never campaign. Configuration entries
     // and snapshots in storage still take precedence over this base.
     const core = new RaftCore({
+      ...tuning,
       id: options.id,
       random,
       start: state,
@@ -509,16 +557,54 @@ export class RaftNode {
     if (!Array.isArray(changes)) throw new TypeError('changes: expected an array of ConfigChange')
     const timeoutMs = this.timeoutOf(options)
     this.assertRunning()
+    const deadline = { expired: false }
+    const cancelDeadline = toCancel(
+      this.timers.after(timeoutMs, () => {
+        deadline.expired = true
+        this.wakeApplyWaiters()
+      }),
+    )
     let index: number
     try {
-      index = this.core.proposeConfigChange({ changes })
-    } catch (error) {
-      throw this.translateDrop(error)
+      index = await this.proposeConfigChangeOnceTermCommitted(changes, deadline, timeoutMs)
+    } finally {
+      cancelDeadline()
     }
     const promise = this.track(index, index, this.core.termAt(index), timeoutMs, 'changeMembership')
     this.kick()
     const [result] = await promise
     return result as Membership
+  }
+
+  /**
+   * Proposes a configuration change; a leader elected moments ago refuses one until it
+   * has committed an entry of its term (a round trip), so that refusal is waited out
+   * (within the request's timeout) instead of being returned. Other refusals are returned.
+   */
+  private async proposeConfigChangeOnceTermCommitted(
+    changes: ConfigChange[],
+    deadline: { expired: boolean },
+    timeoutMs: number,
+  ): Promise<number> {
+    for (;;) {
+      try {
+        return this.core.proposeConfigChange({ changes })
+      } catch (error) {
+        if (!ConfigChangeRefusedError.isInstance(error) || error.kind !== 'term-not-committed')
+          throw this.translateDrop(error)
+      }
+      if (deadline.expired) throw new RaftTimeoutError('changeMembership', timeoutMs)
+      await new Promise<void>((resolve) => this.applyWaiters.push(resolve))
+      this.assertRunning()
+      if (deadline.expired) throw new RaftTimeoutError('changeMembership', timeoutMs)
+    }
+  }
+
+  private wakeApplyWaiters(): void {
+    if (this.applyWaiters.length === 0) return
+    const waiters = this.applyWaiters
+    this.applyWaiters = []
+    for (const wake of waiters) wake()
   }
 
   /**
@@ -572,6 +658,8 @@ export class RaftNode {
   async stop(): Promise<void> {
     this.shutdown(new StoppedError())
     await this.idle()
+    // a snapshot being written in the background ends before the caller may close the storage
+    if (this.snapshotTask !== null) await this.snapshotTask
   }
 
   // ------------------------------------------------------------ internals
@@ -773,6 +861,9 @@ export class RaftNode {
         const ready = core.ready()
         // 1-2. incoming snapshot chunks; an installed snapshot becomes durable and current
         if (ready.snapshotAborted || ready.snapshotChunksReceived.length > 0 || ready.snapshot !== null) {
+          // a snapshot of our own still being written finishes first: one writer at a time
+          if (this.snapshotTask !== null) await this.snapshotTask
+          if (this.stopped) return
           await this.writeIncomingSnapshot(ready)
           if (this.stopped) return
         }
@@ -843,13 +934,17 @@ export class RaftNode {
         // 5. apply (the rest), serve reads, handle events
         this.applyReady(ready, applied)
         core.advance(ready)
+        await this.compactTaken()
+        if (this.stopped) return
         if (
           this.snapshotEveryEntries > 0 &&
+          this.snapshotTask === null &&
           this.incomingWriter === null &&
           this.appliedIndex - this.snapshotIndex >= this.snapshotEveryEntries
         )
-          await this.takeSnapshot()
+          this.startSnapshot()
       }
+      await this.compactTaken()
     } catch (error) {
       this.fail(error)
     } finally {
@@ -929,6 +1024,7 @@ export class RaftNode {
       this.readsAwaitingApply.push(op)
     }
     this.serveReads()
+    this.wakeApplyWaiters()
     for (const event of ready.events) {
       if (event.type === 'read-index-dropped') this.readDropped(event.requestId)
       else if (event.type === 'leadership-transfer-aborted') {
@@ -976,7 +1072,13 @@ export class RaftNode {
     }
   }
 
-  private async takeSnapshot(): Promise<void> {
+  /**
+   * Takes a snapshot of the state machine as of `appliedIndex` and writes it in the
+   * background, so the Ready loop keeps saving and sending meanwhile (the write ends
+   * with fsyncs and a rename). The state machine's bytes are taken now, synchronously;
+   * once they are durable, the loop compacts the core at its next safe point.
+   */
+  private startSnapshot(): void {
     const index = this.appliedIndex
     let meta: SnapshotMeta
     try {
@@ -993,18 +1095,58 @@ export class RaftNode {
     if (meta.membership.voters.length === 0) return
     const data = this.stateMachine.snapshot()
     meta = { ...meta, sizeBytes: data.length }
+    const task = this.writeSnapshot(meta, data).then(
+      (written) => {
+        this.snapshotTask = null
+        if (!written) return
+        this.snapshotIndex = Math.max(this.snapshotIndex, meta.index)
+        this.snapshotTaken = meta
+        this.kick()
+      },
+      (error: unknown) => {
+        this.snapshotTask = null
+        this.fail(error)
+      },
+    )
+    this.snapshotTask = task
+  }
+
+  /** Writes a snapshot of our own; false when an incoming snapshot superseded it or the node stopped. */
+  private async writeSnapshot(meta: SnapshotMeta, data: Uint8Array): Promise<boolean> {
     const writer = await this.storage.beginSnapshot(meta)
-    for (let offset = 0; offset < data.length; offset += SNAPSHOT_IO_CHUNK_BYTES)
-      await writer.write(offset, data.subarray(offset, offset + SNAPSHOT_IO_CHUNK_BYTES))
-    await writer.finish()
-    this.snapshotIndex = index
+    try {
+      for (let offset = 0; offset < data.length; offset += SNAPSHOT_IO_CHUNK_BYTES) {
+        if (this.stopped) {
+          await writer.abort()
+          return false
+        }
+        await writer.write(offset, data.subarray(offset, offset + SNAPSHOT_IO_CHUNK_BYTES))
+      }
+      await writer.finish()
+    } catch (error) {
+      // superseded by an incoming snapshot, or ended by stop/close: nothing of ours to keep
+      if (
+        SnapshotWriterClosedError.isInstance(error) ||
+        (this.stopped && StorageClosedError.isInstance(error))
+      )
+        return false
+      throw error
+    }
+    return !this.stopped
+  }
+
+  /** Compacts the core and the storage up to a snapshot of our own that is now durable. */
+  private async compactTaken(): Promise<void> {
+    const meta = this.snapshotTaken
+    if (meta === null) return
+    this.snapshotTaken = null
     try {
       this.core.compact(meta)
     } catch (error) {
       // a newer snapshot from the leader was installed meanwhile: it supersedes this one
       if (!CompactRefusedError.isInstance(error)) throw error
     }
-    await this.storage.compact(index)
+    await this.storage.compact(meta.index)
   }
 
   private shutdown(error: StoppedError): void {
@@ -1017,6 +1159,7 @@ export class RaftNode {
     for (const op of [...this.allReads]) op.finish(error)
     this.readsAwaitingApply.length = 0
     for (const op of [...this.transfers]) op.finish(error)
+    this.wakeApplyWaiters()
   }
 
   private fail(error: unknown): void {

@@ -133,6 +133,88 @@ describe('RaftNode on a MemoryNetwork', () => {
     expect(back.kv.entries()).toEqual(leader.kv.entries())
   })
 
+  it('keeps committing while a snapshot of its own is still being written', async () => {
+    const storages = ['a', 'b', 'c'].map(() => new MemoryStorage())
+    // every snapshot finish waits until released: the Ready loop must not wait with it
+    let release: () => void = () => {}
+    const held = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    let finishesHeld = 0
+    for (const storage of storages) {
+      const begin = storage.beginSnapshot.bind(storage)
+      storage.beginSnapshot = async (meta) => {
+        const writer = await begin(meta)
+        const finish = writer.finish.bind(writer)
+        writer.finish = async () => {
+          finishesHeld++
+          await held
+          await finish()
+        }
+        return writer
+      }
+    }
+    cluster = new TestCluster()
+    for (const [i, id] of ['a', 'b', 'c'].entries())
+      await cluster.start(id, ['a', 'b', 'c'], { snapshotEveryEntries: 10 }, storages[i])
+    const leader = await cluster.leader()
+    for (let i = 0; i < 30; i++) await leader.node.propose(put(`k${i}`, `v${i}`))
+    expect(finishesHeld).toBeGreaterThan(0)
+    const before = leader.storage as MemoryStorage
+    expect((await before.load()).snapshot).toBeNull()
+    release()
+    let stored = await before.load()
+    for (let waited = 0; stored.snapshot === null && waited < 5_000; waited += 5) {
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      stored = await before.load()
+    }
+    const snapshot = stored.snapshot!
+    expect(snapshot.index).toBeGreaterThanOrEqual(10)
+    // the log kept after the snapshot starts right after it, and the node still serves
+    expect(stored.entries.every((entry, i) => entry.index === snapshot.index + 1 + i)).toBe(true)
+    expect(await leader.node.propose(put('after', 'x'))).toEqual({ ok: true, previous: null })
+  })
+
+  it('a fresh leader waits out its first commit before a membership change (within the timeout)', async () => {
+    cluster = new TestCluster()
+    for (const id of ['a', 'b', 'c']) {
+      const member = await cluster.start(id, ['a', 'b', 'c'])
+      // votes pass, appends do not: a leader is elected but cannot commit its no-op
+      member.transport.dropOutgoing = (message) => message.type === 'append-entries'
+    }
+    const leader = await cluster.leader()
+    const refused = await leader.node
+      .changeMembership([{ type: 'add-learner', nodeId: 'd' }], { timeoutMs: 100 })
+      .catch((e: unknown) => e)
+    expect(RaftTimeoutError.isInstance(refused)).toBe(true)
+    const pending = leader.node.changeMembership([{ type: 'add-learner', nodeId: 'd' }])
+    for (const member of cluster.running()) member.transport.dropOutgoing = () => false
+    const membership = await pending
+    expect(membership.learners).toEqual(['d'])
+  })
+
+  it('passes tuning through to the core and validates it', async () => {
+    cluster = new TestCluster()
+    await expect(cluster.start('a', ['a'], { tuning: { maxMessageBytes: 0 } })).rejects.toThrow(
+      'maxMessageBytes: expected a positive integer or Infinity, got 0',
+    )
+    await expect(cluster.start('q', ['q'], { tuning: { maxMesageBytes: 1 } as never })).rejects.toThrow(
+      'tuning: unknown setting "maxMesageBytes" (known: preVote, checkQuorum, readOnlyMode, leaseClockDriftTicks, maxMessageBytes, maxInflightMessages, maxInflightBytes, maxUncommittedBytes, snapshotChunkBytes, maxInflightSnapshotChunks, snapshotRetryTicks)',
+    )
+    await expect(cluster.start('r', ['r'], { tuning: 'fast' as never })).rejects.toThrow(
+      'tuning: expected an object, got string',
+    )
+    await cluster.close()
+    cluster = await TestCluster.create(['a', 'b', 'c'], { tuning: { maxMessageBytes: 64 } })
+    const leader = await cluster.leader()
+    const value = 'x'.repeat(40)
+    await leader.node.proposeBatch(Array.from({ length: 8 }, (_, i) => put(`k${i}`, value)))
+    // eight ~50-byte commands at 64 bytes per append: no append to a follower carries more than one
+    const appends = leader.transport.sent.filter((m) => m.type === 'append-entries' && m.entries.length > 0)
+    expect(appends.length).toBeGreaterThanOrEqual(16)
+    expect(Math.max(...appends.map((m) => (m.type === 'append-entries' ? m.entries.length : 0)))).toBe(1)
+  })
+
   it('applies a retried session command once and returns the cached result', async () => {
     cluster = await TestCluster.create(['a', 'b', 'c'])
     const leader = await cluster.leader()
