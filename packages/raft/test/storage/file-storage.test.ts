@@ -12,6 +12,7 @@ import {
   StorageNotLoadedError,
 } from '../../src/storage/errors.js'
 import { FileStorage, type FileStorageOptions } from '../../src/storage/file-storage.js'
+import { INLINE_WRITE_BYTES, inlineIo } from '../../src/storage/fs-utilities.js'
 
 const directories: string[] = []
 async function freshDirectory(): Promise<string> {
@@ -103,6 +104,7 @@ describe('FileStorage', () => {
     await probe.close()
     const spies = {
       write: vi.spyOn(prototype, 'write'),
+      inlineWrite: vi.spyOn(inlineIo, 'writeSync'),
       datasync: vi.spyOn(prototype, 'datasync'),
       sync: vi.spyOn(prototype, 'sync'),
       truncate: vi.spyOn(prototype, 'truncate'),
@@ -110,11 +112,20 @@ describe('FileStorage', () => {
     try {
       await storage.save({ hardState: { term: 2, votedFor: 'a', commit: 10 }, entries: range(11, 1010, 2) })
       expect({
-        write: spies.write.mock.calls.length,
+        write: spies.write.mock.calls.length + spies.inlineWrite.mock.calls.length,
         datasync: spies.datasync.mock.calls.length,
         sync: spies.sync.mock.calls.length,
         truncate: spies.truncate.mock.calls.length,
       }).toEqual({ write: 1, datasync: 1, sync: 0, truncate: 0 })
+      // a record above the inline size goes through the thread pool, still as one write
+      const big: LogEntry = {
+        index: 1011,
+        term: 2,
+        kind: 'normal',
+        data: new Uint8Array(INLINE_WRITE_BYTES + 1),
+      }
+      await storage.save({ entries: [big] })
+      expect([spies.write.mock.calls.length, spies.inlineWrite.mock.calls.length]).toEqual([1, 1])
     } finally {
       for (const spy of Object.values(spies)) spy.mockRestore()
     }
