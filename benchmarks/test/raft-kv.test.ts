@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest'
+import { BenchKvStateMachine, encodePut } from '../src/raft/kv.js'
+
+const bytes = (...values: number[]) => Uint8Array.from(values)
+
+describe('the raft benchmark state machine', () => {
+  it('keeps distinct byte keys apart, copies values and survives a snapshot round trip', () => {
+    const machine = new BenchKvStateMachine()
+    const command = encodePut(bytes(0xff, 0x00), bytes(1, 2, 3))
+    machine.apply(command, 1)
+    machine.apply(encodePut(bytes(0xfe, 0x00), bytes(4)), 2)
+    command.fill(9) // the stored value is a copy, not a view of the command
+    expect(machine.values.size).toBe(2)
+    const restored = new BenchKvStateMachine()
+    restored.restore(machine.snapshot())
+    expect(restored.appliedCommands).toBe(2)
+    expect([...restored.values].map(([key, value]) => [key, [...value]])).toEqual([
+      ['\xff\x00', [1, 2, 3]],
+      ['\xfe\x00', [4]],
+    ])
+  })
+
+  it('refuses a truncated or padded snapshot and keeps its state', () => {
+    const machine = new BenchKvStateMachine()
+    machine.apply(encodePut(bytes(1), bytes(2, 3)), 1)
+    const snapshot = machine.snapshot()
+    const target = new BenchKvStateMachine()
+    target.apply(encodePut(bytes(7), bytes(7)), 1)
+    expect(() => target.restore(snapshot.subarray(0, snapshot.length - 1))).toThrow(
+      `snapshot: truncated in value 0 (${snapshot.length - 1} bytes)`,
+    )
+    expect(() => target.restore(Uint8Array.of(...snapshot, 0))).toThrow(
+      `snapshot: 1 bytes after the last key (${snapshot.length + 1} bytes)`,
+    )
+    expect(() => target.restore(bytes(0, 0))).toThrow('snapshot: shorter than its header (2 bytes)')
+    expect([...target.values.keys()]).toEqual(['\x07'])
+  })
+})
