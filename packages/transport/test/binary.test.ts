@@ -171,6 +171,16 @@ describe('BinaryWriter / BinaryReader', () => {
     expect(() => r.u8('x')).toThrow(DecodeError)
   })
 
+  it('view returns the bytes in place, bounds-checked', () => {
+    const source = Uint8Array.of(1, 2, 3, 4)
+    const r = new BinaryReader(source.subarray(1))
+    const viewed = r.view('v', 2)
+    expect([...viewed]).toEqual([2, 3])
+    viewed[0] = 99
+    expect(source[1]).toBe(99)
+    expect(() => r.view('v', 2)).toThrow(DecodeError)
+  })
+
   it('rejects bad writer inputs with TypeError or RangeError', () => {
     const w = new BinaryWriter()
     for (const bad of [-1, 65536, 1.5, Number.NaN]) expect(() => w.u16('r', bad)).toThrow(RangeError)

@@ -79,7 +79,8 @@ class Reader extends BinaryReader {
     const length = this.uvarint(`${name} length`)
     if (length > this.remaining)
       throw new DecodeError(`truncated at ${name}: ${length} bytes declared, ${this.remaining} left`)
-    return this.take(name, length)
+    // a view: decode reads a private copy of the message (one copy, not one per entry)
+    return this.view(name, length)
   }
 
   str(name: string, maxBytes: number): string {
@@ -341,7 +342,9 @@ export function raftMessageCodec(options: RaftCodecOptions = {}): Codec<RaftMess
       if (!(bytes instanceof Uint8Array)) throw new DecodeError(`expected Uint8Array, got ${typeof bytes}`)
       if (bytes.length > limits.maxMessageBytes)
         throw new DecodeError(`${bytes.length} bytes exceeds the limit of ${limits.maxMessageBytes}`)
-      const r = new Reader(bytes, limits)
+      // Entry and chunk data are views of this one copy: the caller may reuse `bytes`, and a
+      // copy per message costs far less than an allocation per entry.
+      const r = new Reader(bytes.slice(), limits)
       const version = r.u8('version')
       if (version !== RAFT_CODEC_VERSION) throw new DecodeError(`unknown version ${version}`)
       const tag = r.u8('type')

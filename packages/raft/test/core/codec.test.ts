@@ -55,6 +55,15 @@ describe('raftMessageCodec', () => {
     for (const message of samples) expect(codec.decode(codec.encode(message))).toEqual(message)
   })
 
+  it('decoded data does not change when the caller reuses its buffer', () => {
+    for (const message of samples) {
+      const bytes = codec.encode(message)
+      const decoded = codec.decode(bytes)
+      bytes.fill(0xee)
+      expect(decoded).toEqual(message)
+    }
+  })
+
   it('is canonical: decoding then encoding gives the same bytes', () => {
     for (const message of samples) {
       const bytes = codec.encode(message)
