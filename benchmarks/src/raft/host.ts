@@ -1,7 +1,7 @@
 /**
  * One Raft node in its own process, for `pnpm bench raft`: a `RaftNode` with
- * `FileStorage` (real fsync) in the directory it is given and a libp2p transport
- * on 127.0.0.1. The parent forks it (`serialization: 'advanced'`) and talks over
+ * `FileStorage` (real fsync) in the directory it is given and a libp2p or plain
+ * TCP transport on 127.0.0.1. The parent forks it (`serialization: 'advanced'`) and talks over
  * the IPC channel:
  *
  * - `{ type: 'start', ... }` → `{ type: 'started' }`
@@ -12,7 +12,9 @@
  * - `{ type: 'stop' }`: stops the node and exits
  */
 import { FileStorage, type RaftMessage, RaftNode, raftMessageCodec } from '@synod/raft'
+import type { Transport } from '@synod/transport'
 import { createLibp2pTransport, peerIdFromSeed } from '@synod/transport-libp2p'
+import { createTcpTransport } from '@synod/transport-tcp'
 import { BenchKvStateMachine } from './kv.js'
 
 export interface HostStart {
@@ -22,6 +24,8 @@ export interface HostStart {
   /** 32-byte Ed25519 seeds as hex, in the order of `ids`. */
   seeds: string[]
   ports: number[]
+  /** `libp2p` (Noise + Yamux over TCP) or `tcp` (plain frames on a socket, a shared-secret handshake). */
+  transport: 'libp2p' | 'tcp'
   directory: string
   tickMs: number
   electionTicks: number
@@ -55,17 +59,16 @@ function reply(message: HostReply): void {
 let node: RaftNode | undefined
 let closeTransport: (() => Promise<void>) | undefined
 
-async function start(options: HostStart): Promise<void> {
+async function libp2pTransport(options: HostStart, index: number): Promise<Transport<RaftMessage>> {
   const seeds = options.seeds.map((seed) => Uint8Array.from(Buffer.from(seed, 'hex')))
   const members = await Promise.all(
-    options.ids.map(async (id, index) => ({
+    options.ids.map(async (id, i) => ({
       id,
-      peerId: await peerIdFromSeed(seeds[index]!),
-      addrs: [`/ip4/127.0.0.1/tcp/${options.ports[index]}`],
+      peerId: await peerIdFromSeed(seeds[i]!),
+      addrs: [`/ip4/127.0.0.1/tcp/${options.ports[i]}`],
     })),
   )
-  const index = options.ids.indexOf(options.id)
-  const transport = await createLibp2pTransport<RaftMessage>({
+  return createLibp2pTransport<RaftMessage>({
     localId: options.id,
     privateKey: seeds[index]!,
     listen: [`/ip4/127.0.0.1/tcp/${options.ports[index]}`],
@@ -73,6 +76,24 @@ async function start(options: HostStart): Promise<void> {
     codec: raftMessageCodec(),
     sendQueueLimit: 100_000,
   })
+}
+
+function tcpTransport(options: HostStart, index: number): Promise<Transport<RaftMessage>> {
+  return createTcpTransport<RaftMessage>({
+    localId: options.id,
+    listen: { host: '127.0.0.1', port: options.ports[index]! },
+    members: options.ids.map((id, i) => ({ id, host: '127.0.0.1', port: options.ports[i]! })),
+    codec: raftMessageCodec(),
+    // the seeds double as the cluster secret: every member holds all of them
+    secret: Uint8Array.from(Buffer.from(options.seeds[0]!, 'hex')),
+    sendQueueLimit: 100_000,
+  })
+}
+
+async function start(options: HostStart): Promise<void> {
+  const index = options.ids.indexOf(options.id)
+  const transport =
+    options.transport === 'tcp' ? await tcpTransport(options, index) : await libp2pTransport(options, index)
   closeTransport = () => transport.close()
   const storage = await FileStorage.open(options.directory)
   node = await RaftNode.start({

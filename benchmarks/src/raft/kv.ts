@@ -1,6 +1,6 @@
 /**
  * The state machine the raft benchmarks replicate: a map from key to value.
- * A command is `[u8 key length][key][value]`; applying one stores a copy of the value.
+ * A command is `[u8 key length][key][value]`; applying one stores the value.
  *
  * Keys are held as latin1 strings (one char per byte, so distinct byte strings stay
  * distinct) and values as bytes: the benchmark measures Raft, not hex encoding.
@@ -17,8 +17,12 @@ export function encodePut(key: Uint8Array, value: Uint8Array): Uint8Array {
   return command
 }
 
-const latin1 = (bytes: Uint8Array, start: number, end: number) =>
-  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1', start, end)
+/** One char per byte; short keys (the common case) without a Buffer allocation. */
+function latin1(bytes: Uint8Array, start: number, end: number): string {
+  if (end - start <= 32)
+    return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[])
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1', start, end)
+}
 
 /** A key → value map with a binary snapshot. */
 export class BenchKvStateMachine {
@@ -29,7 +33,9 @@ export class BenchKvStateMachine {
     const keyLength = command[0]
     if (keyLength === undefined || command.length < 1 + keyLength)
       throw new RangeError(`command: expected [u8 key length][key][value], got ${command.length} bytes`)
-    this.values.set(latin1(command, 1, 1 + keyLength), command.slice(1 + keyLength))
+    // a view, not a copy: a committed entry's bytes never change (the raft codec decodes
+    // each message into a private copy), and an allocation per put is what GC pays for
+    this.values.set(latin1(command, 1, 1 + keyLength), command.subarray(1 + keyLength))
     this.appliedCommands++
     return this.appliedCommands
   }
@@ -43,7 +49,7 @@ export class BenchKvStateMachine {
     let offset = 8
     for (const [key, value] of this.values) {
       out[offset++] = key.length
-      offset += out.write(key, offset, 'latin1')
+      for (let i = 0; i < key.length; i++) out[offset++] = key.charCodeAt(i)
       out.writeUInt32BE(value.length, offset)
       out.set(value, offset + 4)
       offset += 4 + value.length
@@ -64,7 +70,7 @@ export class BenchKvStateMachine {
     for (let i = 0; i < count; i++) {
       const keyLength = bytes[offset] ?? fail(`truncated in key ${i}`)
       if (offset + 1 + keyLength + 4 > bytes.length) fail(`truncated in key ${i}`)
-      const key = bytes.toString('latin1', offset + 1, offset + 1 + keyLength)
+      const key = latin1(data, offset + 1, offset + 1 + keyLength)
       offset += 1 + keyLength
       const valueLength = bytes.readUInt32BE(offset)
       if (offset + 4 + valueLength > bytes.length) fail(`truncated in value ${i}`)

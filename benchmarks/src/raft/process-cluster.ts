@@ -1,6 +1,6 @@
 /**
  * The parent side of the 3-process benchmark: forks three `host.js` processes
- * (each a `RaftNode` with `FileStorage` and a libp2p transport on 127.0.0.1),
+ * (each a `RaftNode` with `FileStorage` and a libp2p or TCP transport on 127.0.0.1),
  * finds the leader, and drives client load to it over the IPC channel.
  */
 import { type ChildProcess, fork } from 'node:child_process'
@@ -39,6 +39,7 @@ interface Host {
 
 export interface ProcessClusterOptions {
   hostPath: string
+  transport: 'libp2p' | 'tcp'
   tickMs?: number
   electionTicks?: number
   /** The driver's default (10,000) when omitted. */
@@ -101,6 +102,7 @@ export class ProcessCluster {
                 ids,
                 seeds,
                 ports,
+                transport: options.transport,
                 directory: join(directory, host.id),
                 tickMs: options.tickMs ?? 10,
                 electionTicks: options.electionTicks ?? 10,

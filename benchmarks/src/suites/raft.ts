@@ -4,8 +4,9 @@
  * - In one process: the bare core loop (no driver, no I/O), then three `RaftNode`s on a
  *   `MemoryNetwork` with `MemoryStorage` (batched proposals, and one synchronous client),
  *   side by side with `@markwylde/liferaft` on the same in-process workload.
- * - Three processes on 127.0.0.1 over libp2p with `FileStorage` (real fsync): writes/s at
- *   saturation, then p50/p99 latency of an open-loop client at 80% of that rate.
+ * - Three processes on 127.0.0.1 with `FileStorage` (real fsync), over plain TCP and then
+ *   over libp2p: writes/s at saturation, then p50/p99 latency of an open-loop client at 80%
+ *   of that rate.
  */
 import type { BenchCase, BenchSuite } from '../harness.js'
 import { coreLoopEntriesPerSecond } from '../raft/core-loop.js'
@@ -43,14 +44,18 @@ const PROCESS_WINDOW_BATCHES = 32
 const SATURATION_MS = 2_000
 const OPEN_LOOP_MS = 3_000
 const OPEN_LOOP_LOAD = 0.8
+/** The fixed open-loop rate of the extra TCP cases (the issue's throughput target). */
+const FIXED_RATE = 50_000
 /** Election timeout of the process cluster: 10 ms ticks × 50 (0.5–1 s, etcd's default is 1 s). */
 const PROCESS_TICK_MS = 10
 const PROCESS_ELECTION_TICKS = 50
 
+type ProcessTransport = 'tcp' | 'libp2p'
+
 let memoryCluster: MemoryCluster | undefined
 let liferaftCluster: LifeRaftCluster | undefined
-let processCluster: ProcessCluster | undefined
-const saturationSamples: number[] = []
+let processCluster: { transport: ProcessTransport; cluster: ProcessCluster } | undefined
+const saturationSamples: Record<ProcessTransport, number[]> = { tcp: [], libp2p: [] }
 
 async function inProcess(): Promise<{ ours: MemoryCluster; peer: LifeRaftCluster }> {
   memoryCluster ??= await startMemoryCluster()
@@ -58,23 +63,35 @@ async function inProcess(): Promise<{ ours: MemoryCluster; peer: LifeRaftCluster
   return { ours: memoryCluster, peer: liferaftCluster }
 }
 
-async function processes(): Promise<ProcessCluster> {
+/** The process cluster on `transport`; anything else running is stopped first (2 cores). */
+async function processes(transport: ProcessTransport): Promise<ProcessCluster> {
   // the in-process clusters tick on timers: stop them before measuring processes
   await memoryCluster?.close()
   memoryCluster = undefined
   await liferaftCluster?.close()
   liferaftCluster = undefined
-  processCluster ??= await ProcessCluster.start({
-    hostPath: new URL('../raft/host.js', import.meta.url).pathname,
-    tickMs: PROCESS_TICK_MS,
-    electionTicks: PROCESS_ELECTION_TICKS,
-  })
-  return processCluster
+  if (processCluster !== undefined && processCluster.transport !== transport) {
+    await processCluster.cluster.close()
+    processCluster = undefined
+  }
+  processCluster ??= {
+    transport,
+    cluster: await ProcessCluster.start({
+      hostPath: new URL('../raft/host.js', import.meta.url).pathname,
+      transport,
+      tickMs: PROCESS_TICK_MS,
+      electionTicks: PROCESS_ELECTION_TICKS,
+    }),
+  }
+  return processCluster.cluster
 }
 
 /** Runs one process-cluster workload and reports any failover it went through. */
-async function onProcesses<T>(workload: (cluster: ProcessCluster) => Promise<T>): Promise<T> {
-  const cluster = await processes()
+async function onProcesses<T>(
+  transport: ProcessTransport,
+  workload: (cluster: ProcessCluster) => Promise<T>,
+): Promise<T> {
+  const cluster = await processes(transport)
   const before = cluster.leaderChanges
   const result = await workload(cluster)
   const changes = cluster.leaderChanges - before
@@ -83,12 +100,83 @@ async function onProcesses<T>(workload: (cluster: ProcessCluster) => Promise<T>)
   return result
 }
 
-function openLoopRate(): number {
-  if (saturationSamples.length === 0) throw new Error('open loop: run the saturation case first')
+function openLoopRate(transport: ProcessTransport): number {
+  const samples = saturationSamples[transport]
+  if (samples.length === 0) throw new Error('open loop: run the saturation case first')
   // the first sample is the warm-up (cold JIT, fresh connections)
-  const measured = saturationSamples.length > 1 ? saturationSamples.slice(1) : saturationSamples
+  const measured = samples.length > 1 ? samples.slice(1) : samples
   const sorted = [...measured].sort((a, b) => a - b)
   return OPEN_LOOP_LOAD * sorted[Math.floor(sorted.length / 2)]!
+}
+
+const TRANSPORT_LABEL: Record<ProcessTransport, string> = {
+  tcp: 'TCP (@synod/transport-tcp)',
+  libp2p: 'libp2p (Noise + Yamux)',
+}
+
+function processCases(transport: ProcessTransport, fsyncMs: number): BenchCase[] {
+  const label = TRANSPORT_LABEL[transport]
+  return [
+    {
+      name: `3 processes, ${label} on 127.0.0.1, FileStorage (fsync): writes/s at saturation`,
+      unit: 'writes/s',
+      run: async () => {
+        const value = await onProcesses(transport, (cluster) =>
+          cluster.saturation(SATURATION_MS, PROCESS_BATCH_SIZE, PROCESS_WINDOW_BATCHES),
+        )
+        saturationSamples[transport].push(value)
+        return value
+      },
+      note: `fsync of 64 B measured at the start of this run: median ${fsyncMs.toFixed(2)} ms (a write waits for two in series: the leader's and a follower's). A client in the parent process keeps ${PROCESS_WINDOW_BATCHES} batches of ${PROCESS_BATCH_SIZE} puts (16 B) in flight to the leader over IPC; a write counts once committed (fsynced on a majority) and applied on the leader. Puts cycle over ${KEY_SPACE} keys, so state and snapshots (the driver's default, every 10,000 entries) stay bounded. No npm peer here: liferaft ships no transport (its example opens a TCP connection per message and parses each chunk as one JSON packet), and its LevelDB log writes without sync, so it cannot run this durable workload as is.`,
+    },
+    {
+      name: `3 processes, ${label}, FileStorage: p50 latency, open loop at ${OPEN_LOOP_LOAD * 100}% of saturation`,
+      unit: 'ms',
+      lowerIsBetter: true,
+      run: async () =>
+        quantile(
+          await onProcesses(transport, (cluster) => cluster.openLoop(openLoopRate(transport), OPEN_LOOP_MS)),
+          0.5,
+        ),
+      note: `writes due at a fixed rate (${OPEN_LOOP_LOAD * 100}% of the median saturation sample of the same transport), sent every ~1 ms in one IPC message; latency from the moment a write was due to its acknowledgement, so it includes up to ~1 ms of client batching and the IPC hops.`,
+    },
+    {
+      name: `3 processes, ${label}, FileStorage: p99 latency, open loop at ${OPEN_LOOP_LOAD * 100}% of saturation`,
+      unit: 'ms',
+      lowerIsBetter: true,
+      run: async () =>
+        quantile(
+          await onProcesses(transport, (cluster) => cluster.openLoop(openLoopRate(transport), OPEN_LOOP_MS)),
+          0.99,
+        ),
+      note: `election timeout 0.5–1 s; writes refused by a deposed leader are retried on the new one and every leader change during the run is printed.`,
+    },
+    ...(transport === 'tcp'
+      ? [
+          {
+            name: `3 processes, ${label}, FileStorage: p50 latency, open loop at a fixed ${FIXED_RATE / 1000}k writes/s`,
+            unit: 'ms',
+            lowerIsBetter: true,
+            run: async () =>
+              quantile(
+                await onProcesses(transport, (cluster) => cluster.openLoop(FIXED_RATE, OPEN_LOOP_MS)),
+                0.5,
+              ),
+            note: 'the rate of the issue target (50k writes/s with p99 < 5 ms), whatever the saturation rate: the latency curve at lower load than 80%.',
+          },
+          {
+            name: `3 processes, ${label}, FileStorage: p99 latency, open loop at a fixed ${FIXED_RATE / 1000}k writes/s`,
+            unit: 'ms',
+            lowerIsBetter: true,
+            run: async () =>
+              quantile(
+                await onProcesses(transport, (cluster) => cluster.openLoop(FIXED_RATE, OPEN_LOOP_MS)),
+                0.99,
+              ),
+          } satisfies BenchCase,
+        ]
+      : []),
+  ]
 }
 
 const peerName = '@markwylde/liferaft'
@@ -138,40 +226,14 @@ const suite: BenchSuite = {
         },
         note: 'one propose awaited at a time until committed and applied on the leader (liferaft: command() then its commit event).',
       },
-      {
-        name: `3 processes, libp2p on 127.0.0.1, FileStorage (fsync): writes/s at saturation`,
-        unit: 'writes/s',
-        run: async () => {
-          const value = await onProcesses((cluster) =>
-            cluster.saturation(SATURATION_MS, PROCESS_BATCH_SIZE, PROCESS_WINDOW_BATCHES),
-          )
-          saturationSamples.push(value)
-          return value
-        },
-        note: `fsync of 64 B measured at the start of this run: median ${fsyncMs.toFixed(2)} ms (a write waits for two in series: the leader's and a follower's). A client in the parent process keeps ${PROCESS_WINDOW_BATCHES} batches of ${PROCESS_BATCH_SIZE} puts (16 B) in flight to the leader over IPC; a write counts once committed (fsynced on a majority) and applied on the leader. Puts cycle over ${KEY_SPACE} keys, so state and snapshots (the driver's default, every 10,000 entries) stay bounded. No npm peer here: liferaft ships no transport (its example opens a TCP connection per message and parses each chunk as one JSON packet), and its LevelDB log writes without sync, so it cannot run this durable workload as is.`,
-      },
-      {
-        name: `3 processes, libp2p, FileStorage: p50 latency, open loop at ${OPEN_LOOP_LOAD * 100}% of saturation`,
-        unit: 'ms',
-        lowerIsBetter: true,
-        run: async () =>
-          quantile(await onProcesses((cluster) => cluster.openLoop(openLoopRate(), OPEN_LOOP_MS)), 0.5),
-        note: `writes due at a fixed rate (${OPEN_LOOP_LOAD * 100}% of the median saturation sample), sent every ~1 ms in one IPC message; latency from the moment a write was due to its acknowledgement, so it includes up to ~1 ms of client batching and the IPC hops.`,
-      },
-      {
-        name: `3 processes, libp2p, FileStorage: p99 latency, open loop at ${OPEN_LOOP_LOAD * 100}% of saturation`,
-        unit: 'ms',
-        lowerIsBetter: true,
-        run: async () =>
-          quantile(await onProcesses((cluster) => cluster.openLoop(openLoopRate(), OPEN_LOOP_MS)), 0.99),
-        note: `election timeout 0.5–1 s; writes refused by a deposed leader are retried on the new one and every leader change during the run is printed.`,
-      },
+      ...processCases('tcp', fsyncMs),
+      ...processCases('libp2p', fsyncMs),
     ]
   },
   teardown: async () => {
     await memoryCluster?.close()
     await liferaftCluster?.close()
-    await processCluster?.close()
+    await processCluster?.cluster.close()
     memoryCluster = undefined
     liferaftCluster = undefined
     processCluster = undefined
