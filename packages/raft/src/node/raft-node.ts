@@ -857,7 +857,14 @@ export class RaftNode {
     const core = this.core
     const storage = this.storage
     try {
-      while (!this.stopped && core.hasReady()) {
+      // The condition is checked after every await: work that arrives while the loop
+      // awaits must never be left for the next tick.
+      while (!this.stopped && (core.hasReady() || this.snapshotTaken !== null)) {
+        if (!core.hasReady()) {
+          // only a snapshot of our own to compact up to (it became durable while idle)
+          await this.compactTaken()
+          continue
+        }
         const ready = core.ready()
         // 1-2. incoming snapshot chunks; an installed snapshot becomes durable and current
         if (ready.snapshotAborted || ready.snapshotChunksReceived.length > 0 || ready.snapshot !== null) {
@@ -934,8 +941,10 @@ export class RaftNode {
         // 5. apply (the rest), serve reads, handle events
         this.applyReady(ready, applied)
         core.advance(ready)
-        await this.compactTaken()
-        if (this.stopped) return
+        if (this.snapshotTaken !== null) {
+          await this.compactTaken()
+          if (this.stopped) return
+        }
         if (
           this.snapshotEveryEntries > 0 &&
           this.snapshotTask === null &&
@@ -944,7 +953,6 @@ export class RaftNode {
         )
           this.startSnapshot()
       }
-      await this.compactTaken()
     } catch (error) {
       this.fail(error)
     } finally {
