@@ -163,6 +163,25 @@ describe('raft backend', () => {
     expect(await c.request(old, { type: 'read', key: 'p' })).toMatchObject({ value: 3 })
   })
 
+  it('a follower that missed megabytes of large values catches up (appends fit in Maelstrom lines)', async () => {
+    const c = await cluster(3000)
+    const leader = await c.leader()
+    const lagging = ids.find((id) => id !== leader)!
+    c.router.drop = (src, dest) => src === lagging || dest === lagging
+    const big = (i: number) => `${i}:${'x'.repeat(200 * 1024)}`
+    // 8 × 200 KiB: with appends of up to 1 MiB of entries, a catch-up message would be a
+    // 1.4 MB base64 line, over Maelstrom's 1 MiB, and dropped every time
+    for (let i = 0; i < 8; i++)
+      expect(await c.request(leader, { type: 'write', key: 'big', value: big(i) })).toMatchObject({
+        type: 'write_ok',
+      })
+    c.router.drop = () => false
+    expect(await c.request(lagging, { type: 'read', key: 'big' }, 10_000)).toMatchObject({
+      type: 'read_ok',
+      value: big(7),
+    })
+  })
+
   it('refuses bad forward payloads with exact messages', () => {
     expect(() => parseRaftForwardMessage(null)).toThrow('message: expected an object')
     expect(() => parseRaftForwardMessage({ kind: 'propose', origin: '', id: 1 })).toThrow(

@@ -51,6 +51,9 @@ import {
 import { canonicalJson, isJsonObject, type JsonValue } from '../json.js'
 import type { BackendContext, BackendFactory, CasOptions, KvBackend } from './types.js'
 
+/** Entry bytes per Raft append message (see where the node starts). */
+const MAX_APPEND_PAYLOAD_BYTES = 256 * 1024
+
 /**
  * Options of the Raft backend.
  *
@@ -311,6 +314,9 @@ export class RaftBackend implements KvBackend {
       storage: new MemoryStorage(),
       stateMachine: this.kv,
       requestTimeoutMs: context.requestTimeoutMs,
+      // Appends travel as base64 in JSON lines of at most 1 MiB: at 256 KiB of entries a
+      // message (even one entry of the largest value alone) stays well under that line.
+      tuning: { maxMessageBytes: MAX_APPEND_PAYLOAD_BYTES },
       ...(options.tickMs !== undefined ? { tickMs: options.tickMs } : {}),
       ...(options.electionTicks !== undefined ? { electionTicks: options.electionTicks } : {}),
       ...(options.random !== undefined ? { random: options.random } : {}),
