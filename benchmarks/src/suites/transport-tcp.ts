@@ -41,7 +41,7 @@ const shared = (maxFramesPerWrite?: number) => ({
 async function tcpPair(maxFramesPerWrite?: number): Promise<Pair> {
   const cluster = await startTcpCluster(['a', 'b'], {
     ...shared(maxFramesPerWrite),
-    queueFullPolicy: 'throw',
+    onFull: 'throw',
     clusterId: 'bench',
   })
   clusters.push(cluster)

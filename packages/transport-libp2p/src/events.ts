@@ -1,4 +1,6 @@
 import type { NodeId, SynodError, UnknownPeerError } from '@synod/transport'
+import type { LinkEvent, LinkStats } from '@synod/transport/link'
+import { emptyLinkStats } from '@synod/transport/link'
 
 /**
  * Everything the transport reports about its links and its trust boundary.
@@ -25,11 +27,8 @@ import type { NodeId, SynodError, UnknownPeerError } from '@synod/transport'
 export type Libp2pTransportEvent =
   | { type: 'peer-refused'; peerId: string; direction: 'inbound' | 'outbound'; error: UnknownPeerError }
   | { type: 'frame-refused'; from: NodeId; peerId: string; error: SynodError }
-  | { type: 'message-dropped'; to: NodeId; reason: 'queue-full' | 'transport-closed'; count: number }
-  | { type: 'link-opened'; peer: NodeId }
-  | { type: 'link-closed'; peer: NodeId; error: Error | undefined }
-  | { type: 'dial-failed'; peer: NodeId; error: Error; retryInMs: number }
   | { type: 'handler-failed'; from: NodeId; error: unknown }
+  | LinkEvent
 
 /**
  * Receives transport events.
@@ -43,7 +42,9 @@ export type Libp2pTransportEvent =
 export type Libp2pTransportEventHandler = (event: Libp2pTransportEvent) => void
 
 /**
- * Counters since the transport started. All are monotonic except `queuedMessages`.
+ * Counters since the transport started. All are monotonic except `queuedMessages`. The
+ * link counters (`messagesSent`, `writes`, `backpressureWaits`, `bytesSent`, …) count
+ * `stream.send` calls and the frame bytes handed to libp2p streams.
  *
  * @example
  * ```ts
@@ -51,33 +52,17 @@ export type Libp2pTransportEventHandler = (event: Libp2pTransportEvent) => void
  * console.log(`${(messagesSent / writes).toFixed(1)} frames per stream.send`)
  * ```
  */
-export interface Libp2pTransportStats {
+export interface Libp2pTransportStats extends LinkStats {
   /** Messages accepted by `send` (including those to self). */
   messagesQueued: number
-  /** Messages handed to a libp2p stream. */
-  messagesSent: number
   /** Messages decoded from the wire (or sent to self) and given to the handlers. */
   messagesDelivered: number
-  /** Messages dropped by the queue-full policy or by `close`. */
-  messagesDropped: number
-  /** Messages waiting in the send queues now. */
-  queuedMessages: number
-  /** Calls to `stream.send` (each carries one or more frames). */
-  writes: number
-  /** Times a `stream.send` returned false and the link waited for `'drain'`. */
-  backpressureWaits: number
-  /** Frame bytes handed to libp2p streams, headers included. */
-  bytesSent: number
   /** Bytes read from inbound streams. */
   bytesReceived: number
   /** Frames refused at the trust boundary (bad payload, oversized, truncated). */
   framesRefused: number
   /** Connections, dials and streams refused because the peer is not a member. */
   peersRefused: number
-  /** Outbound streams opened (the first one and every reconnect). */
-  linksOpened: number
-  /** Outbound stream opens that failed. */
-  dialsFailed: number
   /** `onMessage` handlers that threw. */
   handlerErrors: number
 }
@@ -85,19 +70,12 @@ export interface Libp2pTransportStats {
 /** @internal a zeroed stats record */
 export function emptyStats(): Libp2pTransportStats {
   return {
+    ...emptyLinkStats(),
     messagesQueued: 0,
-    messagesSent: 0,
     messagesDelivered: 0,
-    messagesDropped: 0,
-    queuedMessages: 0,
-    writes: 0,
-    backpressureWaits: 0,
-    bytesSent: 0,
     bytesReceived: 0,
     framesRefused: 0,
     peersRefused: 0,
-    linksOpened: 0,
-    dialsFailed: 0,
     handlerErrors: 0,
   }
 }

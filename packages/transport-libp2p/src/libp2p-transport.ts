@@ -16,6 +16,7 @@ import {
   TransportClosedError,
   UnknownPeerError,
 } from '@synod/transport'
+import { type LinkHost, OutboundLink } from '@synod/transport/link'
 import { createLibp2p } from 'libp2p'
 import {
   emptyStats,
@@ -30,7 +31,7 @@ import {
   type ResolvedOptions,
   resolveOptions,
 } from './options.js'
-import { type LinkHost, OutboundLink } from './outbound-link.js'
+import { streamConnection } from './stream-connection.js'
 
 /** The most inbound (and outbound) streams of the transport's protocol on one connection. */
 const MAX_STREAMS_PER_CONNECTION = 8
@@ -111,7 +112,7 @@ export class Libp2pTransport<M> implements Transport<M> {
       maxBytesPerWrite: options.maxBytesPerWrite,
       random: options.random,
       stats: counters,
-      openStream: (peer, signal) => this.openStream(peer, signal),
+      open: async (peer, signal) => streamConnection(await this.openStream(peer, signal)),
       emit,
     }
   }

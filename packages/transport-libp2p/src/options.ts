@@ -1,6 +1,12 @@
 import type { PrivateKey } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
-import { assertNodeId, type Codec, DEFAULT_MAX_FRAME_BYTES, type NodeId } from '@synod/transport'
+import { assertNodeId, type Codec, type NodeId } from '@synod/transport'
+import {
+  describeValue as describe,
+  type LinkOptions,
+  type LinkSettings,
+  resolveLinkOptions,
+} from '@synod/transport/link'
 import { assertEd25519PeerId } from './identity.js'
 
 /**
@@ -21,62 +27,16 @@ export const DEFAULT_PROTOCOL = '/synod/transport/1.0.0'
  * ```
  */
 export const MAX_MEMBERS = 1024
-/**
- * The default bound of each peer's send queue, in messages.
- *
- * @example
- * ```ts
- * createLibp2pTransport({ ...options, sendQueueLimit: 4 * DEFAULT_SEND_QUEUE_LIMIT })
- * ```
- */
-export const DEFAULT_SEND_QUEUE_LIMIT = 10_000
-/**
- * The default largest number of frames coalesced into one `stream.send`.
- *
- * @example
- * ```ts
- * createLibp2pTransport({ ...options, maxFramesPerWrite: DEFAULT_MAX_FRAMES_PER_WRITE / 4 })
- * ```
- */
-export const DEFAULT_MAX_FRAMES_PER_WRITE = 1024
-/**
- * The default largest number of bytes coalesced into one `stream.send` (a single larger frame still goes alone).
- *
- * @example
- * ```ts
- * createLibp2pTransport({ ...options, maxBytesPerWrite: DEFAULT_MAX_BYTES_PER_WRITE / 4 })
- * ```
- */
-export const DEFAULT_MAX_BYTES_PER_WRITE = 1024 * 1024
-/**
- * The default first reconnect delay, in milliseconds.
- *
- * @example
- * ```ts
- * createLibp2pTransport({ ...options, reconnect: { initialDelayMs: DEFAULT_RECONNECT_INITIAL_DELAY_MS / 2 } })
- * ```
- */
-export const DEFAULT_RECONNECT_INITIAL_DELAY_MS = 100
-/**
- * The default longest reconnect delay, in milliseconds.
- *
- * @example
- * ```ts
- * createLibp2pTransport({ ...options, reconnect: { maxDelayMs: DEFAULT_RECONNECT_MAX_DELAY_MS * 2 } })
- * ```
- */
-export const DEFAULT_RECONNECT_MAX_DELAY_MS = 5_000
 
-/**
- * What `send` does when a peer's queue is full: drop the oldest queued message, drop the
- * new one, or throw `SendQueueFullError`. Drops are counted and reported as `message-dropped`.
- *
- * @example
- * ```ts
- * const policy: QueueFullPolicy = 'throw'
- * ```
- */
-export type QueueFullPolicy = 'drop-oldest' | 'drop-newest' | 'throw'
+export {
+  DEFAULT_MAX_BYTES_PER_WRITE,
+  DEFAULT_MAX_FRAMES_PER_WRITE,
+  DEFAULT_RECONNECT_INITIAL_DELAY_MS,
+  DEFAULT_RECONNECT_MAX_DELAY_MS,
+  DEFAULT_SEND_QUEUE_LIMIT,
+  type QueueFullPolicy,
+  type ReconnectOptions,
+} from '@synod/transport/link'
 
 /**
  * One member of the cluster: its Synod id, its libp2p peer id, and where to reach it.
@@ -99,22 +59,6 @@ export interface Libp2pMember {
 }
 
 /**
- * Reconnect backoff: the delay doubles from `initialDelayMs` up to `maxDelayMs`; each wait
- * is half that delay plus a random share of the other half.
- *
- * @example
- * ```ts
- * const reconnect: ReconnectOptions = { initialDelayMs: 50, maxDelayMs: 2000 }
- * ```
- */
-export interface ReconnectOptions {
-  /** The first delay, in milliseconds (default 100). */
-  initialDelayMs?: number
-  /** The longest delay, in milliseconds (default 5000). */
-  maxDelayMs?: number
-}
-
-/**
  * Options of `createLibp2pTransport`.
  *
  * @example
@@ -127,7 +71,7 @@ export interface ReconnectOptions {
  * }
  * ```
  */
-export interface Libp2pTransportOptions<M> {
+export interface Libp2pTransportOptions<M> extends LinkOptions {
   /** This node's Synod id; must be one of `members` (or is added with the derived peer id). */
   localId: NodeId
   /** This node's identity: a 32-byte Ed25519 seed, or a libp2p Ed25519 `PrivateKey`. */
@@ -138,22 +82,8 @@ export interface Libp2pTransportOptions<M> {
   members: readonly Libp2pMember[]
   /** Turns messages into bytes and back; `decode` is the trust boundary. */
   codec: Codec<M>
-  /** The largest frame payload sent or accepted, in bytes (default 4 MiB). */
-  maxFrameBytes?: number
-  /** The bound of each peer's send queue, in messages (default 10 000). */
-  sendQueueLimit?: number
-  /** What to do when a peer's queue is full (default `'drop-oldest'`). */
-  onFull?: QueueFullPolicy
-  /** Reconnect backoff after a failed dial or a dropped stream. */
-  reconnect?: ReconnectOptions
-  /** The most frames coalesced into one `stream.send` (default 1024; 1 turns batching off). */
-  maxFramesPerWrite?: number
-  /** The most bytes coalesced into one `stream.send` (default 1 MiB). */
-  maxBytesPerWrite?: number
   /** The protocol id (default `/synod/transport/1.0.0`); every member must use the same. */
   protocol?: string
-  /** A source of numbers in [0, 1) for backoff jitter (default `Math.random`); inject a seeded PRNG to replay runs. */
-  random?: () => number
 }
 
 /**
@@ -164,37 +94,13 @@ export interface Libp2pTransportOptions<M> {
  * const resolved: ResolvedOptions<string> = resolveOptions(options)
  * ```
  */
-export interface ResolvedOptions<M> {
+export interface ResolvedOptions<M> extends LinkSettings {
   localId: NodeId
   privateKey: Uint8Array | PrivateKey
   listen: string[]
   members: Libp2pMember[]
   codec: Codec<M>
-  maxFrameBytes: number
-  sendQueueLimit: number
-  onFull: QueueFullPolicy
-  reconnectInitialDelayMs: number
-  reconnectMaxDelayMs: number
-  maxFramesPerWrite: number
-  maxBytesPerWrite: number
   protocol: string
-  random: () => number
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return 'array'
-  return typeof value
-}
-
-function positiveInteger(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number')
-    throw new TypeError(`${name}: expected a positive integer, got ${describe(value)}`)
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new RangeError(`${name}: expected a positive integer, got ${String(value)}`)
-  }
-  return value
 }
 
 /**
@@ -284,64 +190,18 @@ export function resolveOptions<M>(options: Libp2pTransportOptions<M>): ResolvedO
     peerIds.add(peerId)
     return { id, peerId, addrs: [...(addrs ?? [])] }
   })
-  const maxFrameBytes = positiveInteger('maxFrameBytes', options.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES)
-  if (maxFrameBytes > 0xffff_ffff) {
-    throw new RangeError(`maxFrameBytes: expected at most ${0xffff_ffff}, got ${maxFrameBytes}`)
-  }
-  const onFull = options.onFull ?? 'drop-oldest'
-  if (onFull !== 'drop-oldest' && onFull !== 'drop-newest' && onFull !== 'throw') {
-    throw new RangeError(
-      `onFull: expected "drop-oldest", "drop-newest" or "throw", got ${JSON.stringify(onFull)}`,
-    )
-  }
-  const reconnect = options.reconnect ?? {}
-  if (typeof reconnect !== 'object' || reconnect === null) {
-    throw new TypeError(`reconnect: expected an object, got ${describe(reconnect)}`)
-  }
-  const reconnectInitialDelayMs = positiveInteger(
-    'reconnect.initialDelayMs',
-    reconnect.initialDelayMs,
-    DEFAULT_RECONNECT_INITIAL_DELAY_MS,
-  )
-  const reconnectMaxDelayMs = positiveInteger(
-    'reconnect.maxDelayMs',
-    reconnect.maxDelayMs,
-    Math.max(DEFAULT_RECONNECT_MAX_DELAY_MS, reconnectInitialDelayMs),
-  )
-  if (reconnectMaxDelayMs < reconnectInitialDelayMs) {
-    throw new RangeError(
-      `reconnect.maxDelayMs: expected at least reconnect.initialDelayMs (${reconnectInitialDelayMs}), got ${reconnectMaxDelayMs}`,
-    )
-  }
+  const link = resolveLinkOptions(options)
   const protocol = options.protocol ?? DEFAULT_PROTOCOL
   if (typeof protocol !== 'string' || !protocol.startsWith('/')) {
     throw new RangeError(`protocol: expected a string starting with "/", got ${JSON.stringify(protocol)}`)
   }
-  const random = options.random ?? Math.random
-  if (typeof random !== 'function')
-    throw new TypeError(`random: expected a function, got ${describe(random)}`)
   return {
     localId: options.localId,
     privateKey: options.privateKey,
     listen: [...listen],
     members,
     codec: codec as Codec<M>,
-    maxFrameBytes,
-    sendQueueLimit: positiveInteger('sendQueueLimit', options.sendQueueLimit, DEFAULT_SEND_QUEUE_LIMIT),
-    onFull,
-    reconnectInitialDelayMs,
-    reconnectMaxDelayMs,
-    maxFramesPerWrite: positiveInteger(
-      'maxFramesPerWrite',
-      options.maxFramesPerWrite,
-      DEFAULT_MAX_FRAMES_PER_WRITE,
-    ),
-    maxBytesPerWrite: positiveInteger(
-      'maxBytesPerWrite',
-      options.maxBytesPerWrite,
-      DEFAULT_MAX_BYTES_PER_WRITE,
-    ),
     protocol,
-    random,
+    ...link,
   }
 }

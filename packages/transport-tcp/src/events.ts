@@ -1,4 +1,6 @@
 import type { NodeId, SynodError } from '@synod/transport'
+import type { LinkEvent, LinkStats } from '@synod/transport/link'
+import { emptyLinkStats } from '@synod/transport/link'
 import type { HandshakeRefusedError } from './errors.js'
 
 /**
@@ -35,11 +37,8 @@ export type TcpTransportEvent =
     }
   | { type: 'connection-accepted'; peer: NodeId; remoteAddress: string }
   | { type: 'frame-refused'; from: NodeId; error: SynodError }
-  | { type: 'message-dropped'; to: NodeId; reason: 'queue-full' | 'transport-closed'; count: number }
-  | { type: 'link-opened'; peer: NodeId }
-  | { type: 'link-closed'; peer: NodeId; error: Error | undefined }
-  | { type: 'dial-failed'; peer: NodeId; error: Error; retryInMs: number }
   | { type: 'handler-failed'; from: NodeId; error: unknown }
+  | LinkEvent
 
 /**
  * Receives transport events.
@@ -53,7 +52,9 @@ export type TcpTransportEvent =
 export type TcpTransportEventHandler = (event: TcpTransportEvent) => void
 
 /**
- * Counters since the transport started. All are monotonic except `queuedMessages`.
+ * Counters since the transport started. All are monotonic except `queuedMessages`. The
+ * link counters (`messagesSent`, `writes`, `backpressureWaits`, `bytesSent`, …) count
+ * `socket.write` calls for frames and the bytes handed to sockets (handshakes not counted).
  *
  * @example
  * ```ts
@@ -61,23 +62,11 @@ export type TcpTransportEventHandler = (event: TcpTransportEvent) => void
  * console.log(`${(messagesSent / writes).toFixed(1)} frames per socket.write`)
  * ```
  */
-export interface TcpTransportStats {
+export interface TcpTransportStats extends LinkStats {
   /** Messages accepted by `send` (including those to self). */
   messagesQueued: number
-  /** Messages handed to a socket. */
-  messagesSent: number
   /** Messages decoded from the wire (or sent to self) and given to the handlers. */
   messagesDelivered: number
-  /** Messages dropped by the queue-full policy or by `close`. */
-  messagesDropped: number
-  /** Messages waiting in the send queues now. */
-  queuedMessages: number
-  /** Calls to `socket.write` for frames (each carries one or more frames). */
-  writes: number
-  /** Times a `socket.write` returned false and the link waited for `'drain'`. */
-  backpressureWaits: number
-  /** Frame bytes handed to sockets, headers included (handshakes not counted). */
-  bytesSent: number
   /** Frame bytes read from inbound connections after their handshake. */
   bytesReceived: number
   /** Frames refused at the trust boundary (oversized, undecodable, truncated). */
@@ -86,10 +75,6 @@ export interface TcpTransportStats {
   peersRefused: number
   /** Inbound connections that completed their handshake. */
   connectionsAccepted: number
-  /** Outbound connections opened (the first one and every reconnect). */
-  linksOpened: number
-  /** Outbound connects or handshakes that failed. */
-  dialsFailed: number
   /** `onMessage` handlers that threw. */
   handlerErrors: number
 }
@@ -97,20 +82,13 @@ export interface TcpTransportStats {
 /** @internal a zeroed stats record */
 export function emptyStats(): TcpTransportStats {
   return {
+    ...emptyLinkStats(),
     messagesQueued: 0,
-    messagesSent: 0,
     messagesDelivered: 0,
-    messagesDropped: 0,
-    queuedMessages: 0,
-    writes: 0,
-    backpressureWaits: 0,
-    bytesSent: 0,
     bytesReceived: 0,
     framesRefused: 0,
     peersRefused: 0,
     connectionsAccepted: 0,
-    linksOpened: 0,
-    dialsFailed: 0,
     handlerErrors: 0,
   }
 }

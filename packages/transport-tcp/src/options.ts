@@ -1,4 +1,21 @@
-import { assertNodeId, type Codec, DEFAULT_MAX_FRAME_BYTES, type NodeId } from '@synod/transport'
+import { assertNodeId, type Codec, type NodeId } from '@synod/transport'
+import {
+  describeValue as describe,
+  type LinkOptions,
+  type LinkSettings,
+  positiveIntegerOption as positiveInteger,
+  resolveLinkOptions,
+} from '@synod/transport/link'
+
+export {
+  DEFAULT_MAX_BYTES_PER_WRITE,
+  DEFAULT_MAX_FRAMES_PER_WRITE,
+  DEFAULT_RECONNECT_INITIAL_DELAY_MS,
+  DEFAULT_RECONNECT_MAX_DELAY_MS,
+  DEFAULT_SEND_QUEUE_LIMIT,
+  type QueueFullPolicy,
+  type ReconnectOptions,
+} from '@synod/transport/link'
 
 /**
  * The most members a cluster may have.
@@ -46,51 +63,6 @@ export const MIN_SECRET_BYTES = 16
  */
 export const DEFAULT_CLUSTER_ID = 'synod'
 /**
- * The default bound of each peer's send queue, in messages.
- *
- * @example
- * ```ts
- * createTcpTransport({ ...options, sendQueueLimit: 4 * DEFAULT_SEND_QUEUE_LIMIT })
- * ```
- */
-export const DEFAULT_SEND_QUEUE_LIMIT = 10_000
-/**
- * The default largest number of frames coalesced into one `socket.write`.
- *
- * @example
- * ```ts
- * createTcpTransport({ ...options, maxFramesPerWrite: DEFAULT_MAX_FRAMES_PER_WRITE / 4 })
- * ```
- */
-export const DEFAULT_MAX_FRAMES_PER_WRITE = 1024
-/**
- * The default largest number of bytes coalesced into one `socket.write` (a single larger frame still goes alone).
- *
- * @example
- * ```ts
- * createTcpTransport({ ...options, maxBytesPerWrite: DEFAULT_MAX_BYTES_PER_WRITE / 4 })
- * ```
- */
-export const DEFAULT_MAX_BYTES_PER_WRITE = 1024 * 1024
-/**
- * The default first reconnect delay, in milliseconds.
- *
- * @example
- * ```ts
- * createTcpTransport({ ...options, reconnect: { initialDelayMs: DEFAULT_RECONNECT_INITIAL_DELAY_MS / 2 } })
- * ```
- */
-export const DEFAULT_RECONNECT_INITIAL_DELAY_MS = 100
-/**
- * The default longest reconnect delay, in milliseconds.
- *
- * @example
- * ```ts
- * createTcpTransport({ ...options, reconnect: { maxDelayMs: DEFAULT_RECONNECT_MAX_DELAY_MS * 2 } })
- * ```
- */
-export const DEFAULT_RECONNECT_MAX_DELAY_MS = 5_000
-/**
  * The default time a connection has to complete its handshake (both directions), in milliseconds.
  *
  * @example
@@ -101,17 +73,6 @@ export const DEFAULT_RECONNECT_MAX_DELAY_MS = 5_000
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5_000
 /** The address a member gets when it names none. */
 const DEFAULT_HOST = '127.0.0.1'
-
-/**
- * What `send` does when a peer's queue is full: drop the oldest queued message, drop the
- * new one, or throw `SendQueueFullError`. Drops are counted and reported as `message-dropped`.
- *
- * @example
- * ```ts
- * const policy: QueueFullPolicy = 'throw'
- * ```
- */
-export type QueueFullPolicy = 'drop-oldest' | 'drop-newest' | 'throw'
 
 /**
  * A TCP address.
@@ -146,22 +107,6 @@ export interface TcpMember {
 }
 
 /**
- * Reconnect backoff: the delay doubles from `initialDelayMs` up to `maxDelayMs`; each wait
- * is half that delay plus a random share of the other half.
- *
- * @example
- * ```ts
- * const reconnect: ReconnectOptions = { initialDelayMs: 50, maxDelayMs: 2000 }
- * ```
- */
-export interface ReconnectOptions {
-  /** The first delay, in milliseconds (default 100). */
-  initialDelayMs?: number
-  /** The longest delay, in milliseconds (default 5000). */
-  maxDelayMs?: number
-}
-
-/**
  * Options of `createTcpTransport`.
  *
  * @example
@@ -175,7 +120,7 @@ export interface ReconnectOptions {
  * }
  * ```
  */
-export interface TcpTransportOptions<M> {
+export interface TcpTransportOptions<M> extends LinkOptions {
   /** This node's id; it may be listed in `members` or left out. */
   localId: NodeId
   /** Where to listen (default `{ host: '127.0.0.1', port: 0 }`; port 0 lets the system pick, see `address()`). */
@@ -194,20 +139,6 @@ export interface TcpTransportOptions<M> {
   secret?: Uint8Array
   /** The time a connection has to complete its handshake, in milliseconds (default 5000). */
   handshakeTimeoutMs?: number
-  /** The largest frame payload sent or accepted, in bytes (default 4 MiB). */
-  maxFrameBytes?: number
-  /** The bound of each peer's send queue, in messages (default 10 000). */
-  sendQueueLimit?: number
-  /** What to do when a peer's queue is full (default `'drop-oldest'`). */
-  queueFullPolicy?: QueueFullPolicy
-  /** Reconnect backoff after a failed dial or a dropped connection. */
-  reconnect?: ReconnectOptions
-  /** The most frames coalesced into one `socket.write` (default 1024; 1 turns batching off). */
-  maxFramesPerWrite?: number
-  /** The most bytes coalesced into one `socket.write` (default 1 MiB). */
-  maxBytesPerWrite?: number
-  /** A source of numbers in [0, 1) for backoff jitter (default `Math.random`); inject a seeded PRNG to replay runs. */
-  random?: () => number
 }
 
 /**
@@ -218,7 +149,7 @@ export interface TcpTransportOptions<M> {
  * const resolved: ResolvedOptions<string> = resolveOptions(options)
  * ```
  */
-export interface ResolvedOptions<M> {
+export interface ResolvedOptions<M> extends LinkSettings {
   localId: NodeId
   listen: TcpAddress
   /** Every member but this node, with its address (port undefined while unknown). */
@@ -227,33 +158,9 @@ export interface ResolvedOptions<M> {
   clusterId: string
   secret: Uint8Array | undefined
   handshakeTimeoutMs: number
-  maxFrameBytes: number
-  sendQueueLimit: number
-  queueFullPolicy: QueueFullPolicy
-  reconnectInitialDelayMs: number
-  reconnectMaxDelayMs: number
-  maxFramesPerWrite: number
-  maxBytesPerWrite: number
-  random: () => number
 }
 
 const utf8 = new TextEncoder()
-
-function describe(value: unknown): string {
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return 'array'
-  return typeof value
-}
-
-function positiveInteger(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number')
-    throw new TypeError(`${name}: expected a positive integer, got ${describe(value)}`)
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new RangeError(`${name}: expected a positive integer, got ${String(value)}`)
-  }
-  return value
-}
 
 /**
  * Checks a node id, and that it fits the handshake (at most 128 UTF-8 bytes).
@@ -411,38 +318,7 @@ export function resolveOptions<M>(options: TcpTransportOptions<M>): ResolvedOpti
       )
     }
   }
-  const maxFrameBytes = positiveInteger('maxFrameBytes', options.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES)
-  if (maxFrameBytes > 0xffff_ffff) {
-    throw new RangeError(`maxFrameBytes: expected at most ${0xffff_ffff}, got ${maxFrameBytes}`)
-  }
-  const queueFullPolicy = options.queueFullPolicy ?? 'drop-oldest'
-  if (queueFullPolicy !== 'drop-oldest' && queueFullPolicy !== 'drop-newest' && queueFullPolicy !== 'throw') {
-    throw new RangeError(
-      `queueFullPolicy: expected "drop-oldest", "drop-newest" or "throw", got ${JSON.stringify(queueFullPolicy)}`,
-    )
-  }
-  const reconnect = options.reconnect ?? {}
-  if (typeof reconnect !== 'object' || reconnect === null) {
-    throw new TypeError(`reconnect: expected an object, got ${describe(reconnect)}`)
-  }
-  const reconnectInitialDelayMs = positiveInteger(
-    'reconnect.initialDelayMs',
-    reconnect.initialDelayMs,
-    DEFAULT_RECONNECT_INITIAL_DELAY_MS,
-  )
-  const reconnectMaxDelayMs = positiveInteger(
-    'reconnect.maxDelayMs',
-    reconnect.maxDelayMs,
-    Math.max(DEFAULT_RECONNECT_MAX_DELAY_MS, reconnectInitialDelayMs),
-  )
-  if (reconnectMaxDelayMs < reconnectInitialDelayMs) {
-    throw new RangeError(
-      `reconnect.maxDelayMs: expected at least reconnect.initialDelayMs (${reconnectInitialDelayMs}), got ${reconnectMaxDelayMs}`,
-    )
-  }
-  const random = options.random ?? Math.random
-  if (typeof random !== 'function')
-    throw new TypeError(`random: expected a function, got ${describe(random)}`)
+  const link = resolveLinkOptions(options)
   return {
     localId: options.localId,
     listen: { host: listenHost, port: listenPort },
@@ -455,21 +331,6 @@ export function resolveOptions<M>(options: TcpTransportOptions<M>): ResolvedOpti
       options.handshakeTimeoutMs,
       DEFAULT_HANDSHAKE_TIMEOUT_MS,
     ),
-    maxFrameBytes,
-    sendQueueLimit: positiveInteger('sendQueueLimit', options.sendQueueLimit, DEFAULT_SEND_QUEUE_LIMIT),
-    queueFullPolicy,
-    reconnectInitialDelayMs,
-    reconnectMaxDelayMs,
-    maxFramesPerWrite: positiveInteger(
-      'maxFramesPerWrite',
-      options.maxFramesPerWrite,
-      DEFAULT_MAX_FRAMES_PER_WRITE,
-    ),
-    maxBytesPerWrite: positiveInteger(
-      'maxBytesPerWrite',
-      options.maxBytesPerWrite,
-      DEFAULT_MAX_BYTES_PER_WRITE,
-    ),
-    random,
+    ...link,
   }
 }

@@ -10,6 +10,7 @@ import {
   TransportClosedError,
   UnknownPeerError,
 } from '@synod/transport'
+import { type LinkHost, OutboundLink } from '@synod/transport/link'
 import { type HandshakeRefusalReason, HandshakeRefusedError } from './errors.js'
 import {
   emptyStats,
@@ -26,7 +27,7 @@ import {
   type TcpAddress,
   type TcpTransportOptions,
 } from './options.js'
-import { type LinkHost, OutboundLink } from './outbound-link.js'
+import { socketConnection } from './socket-connection.js'
 import { SocketReader } from './socket-reader.js'
 
 /** The most inbound connections handshaking at once; more are refused as `overloaded`. */
@@ -115,14 +116,14 @@ export class TcpTransport<M> implements Transport<M> {
     this.linkHost = {
       maxFrameBytes: options.maxFrameBytes,
       sendQueueLimit: options.sendQueueLimit,
-      queueFullPolicy: options.queueFullPolicy,
+      onFull: options.onFull,
       reconnectInitialDelayMs: options.reconnectInitialDelayMs,
       reconnectMaxDelayMs: options.reconnectMaxDelayMs,
       maxFramesPerWrite: options.maxFramesPerWrite,
       maxBytesPerWrite: options.maxBytesPerWrite,
       random: options.random,
       stats: this.counters,
-      dial: (peer, signal) => this.dial(peer, signal),
+      open: async (peer, signal) => socketConnection(await this.dial(peer, signal)),
       emit: (event) => this.emit(event),
     }
     server.on('connection', (socket) => this.handleInbound(socket))
@@ -154,7 +155,7 @@ export class TcpTransport<M> implements Transport<M> {
    * @throws {TransportClosedError} after `close()`
    * @throws {UnknownPeerError} when `to` is not a member
    * @throws {FrameTooLargeError} when the encoded message exceeds `maxFrameBytes`
-   * @throws {SendQueueFullError} when the queue to `to` is full and `queueFullPolicy` is `throw`
+   * @throws {SendQueueFullError} when the queue to `to` is full and `onFull` is `throw`
    * @example
    * ```ts
    * transport.send('b', { kind: 'ping', n: 1 })
@@ -384,9 +385,6 @@ export class TcpTransport<M> implements Transport<M> {
     }
     // the listener never writes after its accept: anything more breaks the protocol
     socket.on('data', () => socket.destroy(new Error(`"${peer}" wrote after the handshake`)))
-    socket.on('error', () => {
-      // reported by the link through 'close'
-    })
     return socket
   }
 

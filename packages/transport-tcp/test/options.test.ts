@@ -169,10 +169,10 @@ const cases: Array<
     'sendQueueLimit: expected a positive integer, got string',
   ],
   [
-    'an unknown queueFullPolicy',
-    { queueFullPolicy: 'block' },
+    'an unknown onFull',
+    { onFull: 'block' },
     RangeError,
-    'queueFullPolicy: expected "drop-oldest", "drop-newest" or "throw", got "block"',
+    'onFull: expected "drop-oldest", "drop-newest" or "throw", got "block"',
   ],
   ['reconnect not an object', { reconnect: 5 }, TypeError, 'reconnect: expected an object, got number'],
   [

@@ -166,13 +166,13 @@ describe('TcpTransport', () => {
 
 describe('queue-full policy', () => {
   // b's port is unknown at first, so a's dials fail and its queue to b fills up
-  async function pair(queueFullPolicy: QueueFullPolicy) {
+  async function pair(onFull: QueueFullPolicy) {
     const members = [{ id: 'a' }, { id: 'b' }]
     const options = {
       members,
       codec,
       sendQueueLimit: 3,
-      queueFullPolicy,
+      onFull,
       reconnect: { initialDelayMs: 5_000, maxDelayMs: 5_000 },
     }
     const a = await createTcpTransport({ ...options, localId: 'a' })
