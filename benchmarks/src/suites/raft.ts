@@ -114,6 +114,24 @@ const TRANSPORT_LABEL: Record<ProcessTransport, string> = {
   libp2p: 'libp2p (Noise + Yamux)',
 }
 
+/** The `q` quantile of an open loop's latencies on `transport`, at the rate `rate()` gives when it runs. */
+function latencyCase(
+  transport: ProcessTransport,
+  q: 0.5 | 0.99,
+  load: string,
+  rate: () => number,
+  extra: { note?: string },
+): BenchCase {
+  return {
+    name: `3 processes, ${TRANSPORT_LABEL[transport]}, FileStorage: p${q * 100} latency, open loop at ${load}`,
+    unit: 'ms',
+    lowerIsBetter: true,
+    run: async () =>
+      quantile(await onProcesses(transport, (cluster) => cluster.openLoop(rate(), OPEN_LOOP_MS)), q),
+    ...extra,
+  }
+}
+
 function processCases(transport: ProcessTransport, fsyncMs: number): BenchCase[] {
   const label = TRANSPORT_LABEL[transport]
   return [
@@ -129,51 +147,18 @@ function processCases(transport: ProcessTransport, fsyncMs: number): BenchCase[]
       },
       note: `fsync of 64 B measured at the start of this run: median ${fsyncMs.toFixed(2)} ms (a write waits for two in series: the leader's and a follower's). A client in the parent process keeps ${PROCESS_WINDOW_BATCHES} batches of ${PROCESS_BATCH_SIZE} puts (16 B) in flight to the leader over IPC; a write counts once committed (fsynced on a majority) and applied on the leader. Puts cycle over ${KEY_SPACE} keys, so state and snapshots (the driver's default, every 10,000 entries) stay bounded. No npm peer here: liferaft ships no transport (its example opens a TCP connection per message and parses each chunk as one JSON packet), and its LevelDB log writes without sync, so it cannot run this durable workload as is.`,
     },
-    {
-      name: `3 processes, ${label}, FileStorage: p50 latency, open loop at ${OPEN_LOOP_LOAD * 100}% of saturation`,
-      unit: 'ms',
-      lowerIsBetter: true,
-      run: async () =>
-        quantile(
-          await onProcesses(transport, (cluster) => cluster.openLoop(openLoopRate(transport), OPEN_LOOP_MS)),
-          0.5,
-        ),
+    latencyCase(transport, 0.5, `${OPEN_LOOP_LOAD * 100}% of saturation`, () => openLoopRate(transport), {
       note: `writes due at a fixed rate (${OPEN_LOOP_LOAD * 100}% of the median saturation sample of the same transport), sent every ~1 ms in one IPC message; latency from the moment a write was due to its acknowledgement, so it includes up to ~1 ms of client batching and the IPC hops.`,
-    },
-    {
-      name: `3 processes, ${label}, FileStorage: p99 latency, open loop at ${OPEN_LOOP_LOAD * 100}% of saturation`,
-      unit: 'ms',
-      lowerIsBetter: true,
-      run: async () =>
-        quantile(
-          await onProcesses(transport, (cluster) => cluster.openLoop(openLoopRate(transport), OPEN_LOOP_MS)),
-          0.99,
-        ),
-      note: `election timeout 0.5–1 s; writes refused by a deposed leader are retried on the new one and every leader change during the run is printed.`,
-    },
+    }),
+    latencyCase(transport, 0.99, `${OPEN_LOOP_LOAD * 100}% of saturation`, () => openLoopRate(transport), {
+      note: 'election timeout 0.5–1 s; writes refused by a deposed leader are retried on the new one and every leader change during the run is printed.',
+    }),
     ...(transport === 'tcp'
       ? [
-          {
-            name: `3 processes, ${label}, FileStorage: p50 latency, open loop at a fixed ${FIXED_RATE / 1000}k writes/s`,
-            unit: 'ms',
-            lowerIsBetter: true,
-            run: async () =>
-              quantile(
-                await onProcesses(transport, (cluster) => cluster.openLoop(FIXED_RATE, OPEN_LOOP_MS)),
-                0.5,
-              ),
+          latencyCase(transport, 0.5, `a fixed ${FIXED_RATE / 1000}k writes/s`, () => FIXED_RATE, {
             note: 'the rate of the issue target (50k writes/s with p99 < 5 ms), whatever the saturation rate: the latency curve at lower load than 80%.',
-          },
-          {
-            name: `3 processes, ${label}, FileStorage: p99 latency, open loop at a fixed ${FIXED_RATE / 1000}k writes/s`,
-            unit: 'ms',
-            lowerIsBetter: true,
-            run: async () =>
-              quantile(
-                await onProcesses(transport, (cluster) => cluster.openLoop(FIXED_RATE, OPEN_LOOP_MS)),
-                0.99,
-              ),
-          } satisfies BenchCase,
+          }),
+          latencyCase(transport, 0.99, `a fixed ${FIXED_RATE / 1000}k writes/s`, () => FIXED_RATE, {}),
         ]
       : []),
   ]
