@@ -226,10 +226,7 @@ export class BinaryReader {
 
   /** A copy of the next `length` bytes. */
   take(what: string, length: number): Uint8Array {
-    this.need(what, length)
-    const data = this.bytes.slice(this.offset, this.offset + length)
-    this.offset += length
-    return data
+    return this.view(what, length).slice()
   }
 
   /** The next `length` bytes decoded as strict UTF-8; `DecodeError("<what>: invalid UTF-8")` if they are not. */

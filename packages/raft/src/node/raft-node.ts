@@ -860,8 +860,8 @@ export class RaftNode {
       // The condition is checked after every await: work that arrives while the loop
       // awaits must never be left for the next tick.
       while (!this.stopped && (core.hasReady() || this.snapshotTaken !== null)) {
-        if (!core.hasReady()) {
-          // only a snapshot of our own to compact up to (it became durable while idle)
+        if (this.snapshotTaken !== null) {
+          // a snapshot of our own became durable: compact up to it between two Readies
           await this.compactTaken()
           continue
         }
@@ -941,10 +941,6 @@ export class RaftNode {
         // 5. apply (the rest), serve reads, handle events
         this.applyReady(ready, applied)
         core.advance(ready)
-        if (this.snapshotTaken !== null) {
-          await this.compactTaken()
-          if (this.stopped) return
-        }
         if (
           this.snapshotEveryEntries > 0 &&
           this.snapshotTask === null &&
