@@ -34,4 +34,20 @@ describe('the raft benchmark state machine', () => {
     expect(() => target.restore(bytes(0, 0))).toThrow('snapshot: shorter than its header (2 bytes)')
     expect([...target.values.keys()]).toEqual(['\x07'])
   })
+
+  it('stores its own copy of a value, overwritten in place when the size is the same', () => {
+    const machine = new BenchKvStateMachine()
+    const first = encodePut(bytes(1), bytes(1, 2))
+    machine.apply(first, 1)
+    const stored = machine.values.get('\x01')!
+    // the command's bytes may be reused by whoever decoded them: the value must not alias them
+    first.fill(9)
+    expect([...stored]).toEqual([1, 2])
+    machine.apply(encodePut(bytes(1), bytes(3, 4)), 2)
+    expect(machine.values.get('\x01')).toBe(stored)
+    expect([...stored]).toEqual([3, 4])
+    machine.apply(encodePut(bytes(1), bytes(5, 6, 7)), 3)
+    expect([...machine.values.get('\x01')!]).toEqual([5, 6, 7])
+    expect([...stored]).toEqual([3, 4])
+  })
 })

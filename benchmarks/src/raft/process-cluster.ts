@@ -10,7 +10,6 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { HostReply, HostRequest } from './host.js'
-import { encodePut } from './kv.js'
 
 /** Bytes per command: 1 (key length) + 8 (key) + 7 (value). */
 export const COMMAND_BYTES = 16
@@ -160,12 +159,11 @@ export class ProcessCluster {
   /** `count` puts of `COMMAND_BYTES`, end to end, on the next keys of the key space. */
   private commands(count: number): Uint8Array {
     const commands = new Uint8Array(count * COMMAND_BYTES)
-    const key = new Uint8Array(8)
-    const keyView = new DataView(key.buffer)
-    const value = new Uint8Array(COMMAND_BYTES - 9).fill(0x2a)
+    const view = new DataView(commands.buffer)
+    commands.fill(0x2a)
     for (let i = 0; i < count; i++) {
-      keyView.setFloat64(0, this.nextKey++ % KEY_SPACE)
-      commands.set(encodePut(key, value), i * COMMAND_BYTES)
+      commands[i * COMMAND_BYTES] = 8
+      view.setFloat64(i * COMMAND_BYTES + 1, this.nextKey++ % KEY_SPACE)
     }
     return commands
   }

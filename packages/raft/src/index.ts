@@ -66,6 +66,7 @@ export type {
 export { RAFT_MESSAGE_TYPES } from './core/messages.js'
 export type { ProgressState } from './core/progress.js'
 export {
+  type CommitPropagation,
   type RaftConfig,
   RaftCore,
   type RaftStartState,

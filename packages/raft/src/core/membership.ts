@@ -304,8 +304,18 @@ const scratch: number[] = []
 function majorityValue(voters: NodeId[], valueFor: (id: NodeId) => number): number {
   if (voters.length === 0) return Number.POSITIVE_INFINITY
   scratch.length = 0
-  for (const id of voters) scratch.push(valueFor(id))
-  scratch.sort((a, b) => b - a)
+  // insertion sort, descending: voter sets are small, and Array#sort allocates on every
+  // call (this runs on every acknowledgement the leader receives)
+  for (const id of voters) {
+    const value = valueFor(id)
+    let i = scratch.length
+    scratch.push(value)
+    while (i > 0 && (scratch[i - 1] as number) < value) {
+      scratch[i] = scratch[i - 1] as number
+      i--
+    }
+    scratch[i] = value
+  }
   return scratch[voters.length >> 1] as number
 }
 

@@ -133,6 +133,7 @@ const TUNING_KEYS = [
   'maxInflightMessages',
   'maxInflightBytes',
   'maxUncommittedBytes',
+  'commitPropagation',
   'snapshotChunkBytes',
   'maxInflightSnapshotChunks',
   'snapshotRetryTicks',

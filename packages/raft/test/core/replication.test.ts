@@ -371,3 +371,100 @@ describe('leader replication', () => {
     expect(c.appliedData('b')).toEqual(['0', '1', '2', '3', '4'])
   })
 })
+
+describe('commit propagation', () => {
+  const ack = (from: string, matchIndex: number, term = 2): AppendEntriesResponseMessage => ({
+    type: 'append-entries-response',
+    from,
+    to: 'a',
+    term,
+    success: true,
+    matchIndex,
+    rejectIndex: 0,
+    conflictTerm: 0,
+    conflictIndex: 0,
+  })
+  /** A leader of term 2 whose followers b and c acknowledged its no-op (index 1): both replicating. */
+  function replicating(config: { commitPropagation?: 'immediate' | 'piggyback' } = {}): RaftCore {
+    const a = leader(['a', 'b', 'c'], [], 2, config)
+    a.step(ack('b', 1))
+    a.step(ack('c', 1))
+    drain(a)
+    expect(a.status().commit).toBe(1)
+    expect(a.status().progress.get('b')!.state).toBe('replicate')
+    return a
+  }
+  const appendsOf = (messages: readonly { type: string }[]) =>
+    messages
+      .filter((m): m is AppendEntriesMessage => m.type === 'append-entries')
+      .map((m) => ({ to: m.to, entries: m.entries.length, commit: m.commit }))
+
+  it('immediate (the default): a commit goes out at once, in appends without entries', () => {
+    const a = replicating()
+    a.propose(enc('x'))
+    expect(appendsOf(drain(a).messages)).toEqual([
+      { to: 'b', entries: 1, commit: 1 },
+      { to: 'c', entries: 1, commit: 1 },
+    ])
+    a.step(ack('b', 2))
+    expect(a.status().commit).toBe(2)
+    expect(appendsOf(drain(a).messages)).toEqual([
+      { to: 'b', entries: 0, commit: 2 },
+      { to: 'c', entries: 0, commit: 2 },
+    ])
+  })
+
+  it('piggyback: no append without entries; the commit rides on the next entries and heartbeat', () => {
+    const a = replicating({ commitPropagation: 'piggyback' })
+    a.propose(enc('x'))
+    drain(a)
+    a.step(ack('b', 2))
+    expect(a.status().commit).toBe(2)
+    expect(appendsOf(drain(a).messages)).toEqual([])
+    // the next proposal's appends carry the commit
+    a.propose(enc('y'))
+    expect(appendsOf(drain(a).messages)).toEqual([
+      { to: 'b', entries: 1, commit: 2 },
+      { to: 'c', entries: 1, commit: 2 },
+    ])
+    a.step(ack('b', 3))
+    a.step(ack('c', 3))
+    expect(a.status().commit).toBe(3)
+    expect(appendsOf(drain(a).messages)).toEqual([])
+    // with no more entries, the heartbeat tells each follower, capped at its match
+    a.tick()
+    const heartbeats = drain(a).messages.filter((m) => m.type === 'heartbeat')
+    expect(heartbeats.map((m) => [m.to, m.type === 'heartbeat' && m.commit])).toEqual([
+      ['b', 3],
+      ['c', 3],
+    ])
+  })
+
+  it('piggyback: a follower whose read the leader answers is told the commit with the answer', () => {
+    const a = replicating({ commitPropagation: 'piggyback' })
+    a.propose(enc('x'))
+    drain(a)
+    a.step(ack('b', 2))
+    drain(a)
+    // c holds entry 2 but has not heard it committed; it asks for a read index
+    a.step(ack('c', 2))
+    drain(a)
+    a.step({ type: 'read-index', from: 'c', to: 'a', term: 2, requestId: 'r1' })
+    const round = drain(a).messages.find((m) => m.type === 'heartbeat')
+    if (round?.type !== 'heartbeat') throw new Error('no heartbeat round')
+    a.step({ type: 'heartbeat-response', from: 'b', to: 'a', term: 2, round: round.round })
+    const out = drain(a).messages
+    expect(out.find((m) => m.type === 'read-index-response')).toMatchObject({
+      to: 'c',
+      index: 2,
+      success: true,
+    })
+    expect(appendsOf(out)).toEqual([{ to: 'c', entries: 0, commit: 2 }])
+  })
+
+  it('refuses an unknown mode', () => {
+    expect(
+      () => new RaftCore({ id: 'a', random: prng(1), commitPropagation: 'lazy' as 'piggyback' }),
+    ).toThrow(new RangeError(`commitPropagation: expected 'immediate' or 'piggyback', got "lazy"`))
+  })
+})

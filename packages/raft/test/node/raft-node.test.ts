@@ -230,7 +230,7 @@ describe('RaftNode on a MemoryNetwork', () => {
       'maxMessageBytes: expected a positive integer or Infinity, got 0',
     )
     await expect(cluster.start('q', ['q'], { tuning: { maxMesageBytes: 1 } as never })).rejects.toThrow(
-      'tuning: unknown setting "maxMesageBytes" (known: preVote, checkQuorum, readOnlyMode, leaseClockDriftTicks, maxMessageBytes, maxInflightMessages, maxInflightBytes, maxUncommittedBytes, snapshotChunkBytes, maxInflightSnapshotChunks, snapshotRetryTicks)',
+      'tuning: unknown setting "maxMesageBytes" (known: preVote, checkQuorum, readOnlyMode, leaseClockDriftTicks, maxMessageBytes, maxInflightMessages, maxInflightBytes, maxUncommittedBytes, commitPropagation, snapshotChunkBytes, maxInflightSnapshotChunks, snapshotRetryTicks)',
     )
     await expect(cluster.start('r', ['r'], { tuning: 'fast' as never })).rejects.toThrow(
       'tuning: expected an object, got string',

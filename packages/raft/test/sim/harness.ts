@@ -27,6 +27,7 @@ import {
   ProposalOverwrittenError,
   type RaftMessage,
   RaftNode,
+  type RaftTuning,
   raftMessageCodec,
   SimDiskStorage,
   TransferRefusedError,
@@ -110,6 +111,8 @@ export interface ClusterConfig {
   keys: string[]
   faultPhaseMs: number
   livenessBoundMs: number
+  /** Passed to every node's core (default: none). */
+  tuning?: RaftTuning
 }
 
 export class Server {
@@ -144,6 +147,7 @@ export class Server {
       heartbeatTicks: 2,
       snapshotEveryEntries: config.snapshotEveryEntries,
       requestTimeoutMs: 1_000,
+      ...(config.tuning === undefined ? {} : { tuning: config.tuning }),
     }).then(
       (node) => {
         this.node = node

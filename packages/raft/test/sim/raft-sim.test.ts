@@ -65,3 +65,17 @@ describe('raft on the simulator, 5 voters', () => {
     if (done.runs >= 20) expect(done.snapshotChunksSent).toBeGreaterThan(0)
   }, 600_000)
 })
+
+describe('raft on the simulator, commits piggybacked', () => {
+  it('stays safe and live when followers hear of commits only with entries and heartbeats', async () => {
+    const config: ClusterConfig = { ...base, tuning: { commitPropagation: 'piggyback' } }
+    const before = { ...coverage }
+    const report = await sweepAsync({ seeds: 30, baseSeed: 20_000, expect }, (seed) =>
+      runSimulationAsync(clusterRun(seed, config)),
+    )
+    const done = delta(before)
+    process.stderr.write(`raft sim (commits piggybacked): ${JSON.stringify(done)}\n`)
+    expect(done.runs).toBe(report.seeds.length)
+    expect(done.acknowledged).toBeGreaterThan(done.runs * 10)
+  }, 600_000)
+})
