@@ -8,6 +8,9 @@
  * - `{ type: 'propose', requestId, commands, commandBytes }`: `commands` holds
  *   commands of `commandBytes` each, end to end; proposed as one batch →
  *   `{ type: 'proposed', requestId, ok, error? }` once committed and applied
+ * - `{ type: 'load', requestId, rate, durationMs }`: an open loop run inside this process
+ *   (no client hop), as `ProcessCluster.openLoop` runs it from the parent →
+ *   `{ type: 'loaded', requestId, latencies }` (ms, sorted) or `{ ..., error }`
  * - `{ type: 'status', requestId }` → `{ type: 'status', requestId, status }`
  * - `{ type: 'stop' }`: stops the node and exits
  */
@@ -16,6 +19,7 @@ import type { Transport } from '@synod/transport'
 import { createLibp2pTransport, peerIdFromSeed } from '@synod/transport-libp2p'
 import { createTcpTransport } from '@synod/transport-tcp'
 import { BenchKvStateMachine } from './kv.js'
+import { COMMAND_BYTES, openLoop, putCommands } from './load.js'
 
 export interface HostStart {
   type: 'start'
@@ -36,12 +40,14 @@ export interface HostStart {
 export type HostRequest =
   | HostStart
   | { type: 'propose'; requestId: number; commands: Uint8Array; commandBytes: number }
+  | { type: 'load'; requestId: number; rate: number; durationMs: number }
   | { type: 'status'; requestId: number }
   | { type: 'stop' }
 
 export type HostReply =
   | { type: 'started' }
   | { type: 'proposed'; requestId: number; ok: boolean; error?: string }
+  | { type: 'loaded'; requestId: number; latencies?: Float64Array; error?: string }
   | {
       type: 'status'
       requestId: number
@@ -57,6 +63,7 @@ function reply(message: HostReply): void {
 }
 
 let node: RaftNode | undefined
+const localPuts = putCommands()
 let closeTransport: (() => Promise<void>) | undefined
 
 async function libp2pTransport(options: HostStart, index: number): Promise<Transport<RaftMessage>> {
@@ -136,6 +143,18 @@ process.on('message', (request: HostRequest) => {
         () => reply({ type: 'proposed', requestId: request.requestId, ok: true }),
         (error: unknown) =>
           reply({ type: 'proposed', requestId: request.requestId, ok: false, error: String(error) }),
+      )
+      return
+    }
+    case 'load': {
+      const target = node
+      if (!target) return reply({ type: 'loaded', requestId: request.requestId, error: 'not started' })
+      // the same schedule as the parent's open loop, with the client inside the leader
+      openLoop(request.rate, request.durationMs, (count) =>
+        target.proposeBatch(split(localPuts.next(count), COMMAND_BYTES)),
+      ).then(
+        (latencies) => reply({ type: 'loaded', requestId: request.requestId, latencies }),
+        (error: unknown) => reply({ type: 'loaded', requestId: request.requestId, error: String(error) }),
       )
       return
     }

@@ -10,14 +10,9 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { HostReply, HostRequest } from './host.js'
+import { COMMAND_BYTES, openLoop, putCommands } from './load.js'
 
-/** Bytes per command: 1 (key length) + 8 (key) + 7 (value). */
-export const COMMAND_BYTES = 16
-/**
- * Puts cycle over this many keys, so the state machine (and each snapshot the
- * driver takes every 10,000 entries) stays the same size however long the run.
- */
-export const KEY_SPACE = 10_000
+export { COMMAND_BYTES, KEY_SPACE } from './load.js'
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
@@ -49,7 +44,7 @@ export class ProcessCluster {
   private readonly hosts: Host[]
   private readonly directory: string
   private nextRequestId = 0
-  private nextKey = 0
+  private readonly puts = putCommands()
   private current: Promise<Host> | undefined
   /** Writes refused by a node that was no longer the leader, and then retried on the new one. */
   leaderChanges = 0
@@ -158,14 +153,7 @@ export class ProcessCluster {
 
   /** `count` puts of `COMMAND_BYTES`, end to end, on the next keys of the key space. */
   private commands(count: number): Uint8Array {
-    const commands = new Uint8Array(count * COMMAND_BYTES)
-    const view = new DataView(commands.buffer)
-    commands.fill(0x2a)
-    for (let i = 0; i < count; i++) {
-      commands[i * COMMAND_BYTES] = 8
-      view.setFloat64(i * COMMAND_BYTES + 1, this.nextKey++ % KEY_SPACE)
-    }
-    return commands
+    return this.puts.next(count)
   }
 
   private async send(host: Host, commands: Uint8Array): Promise<{ ok: boolean; error?: string }> {
@@ -217,39 +205,29 @@ export class ProcessCluster {
     return acknowledged / ((performance.now() - start) / 1000)
   }
 
-  /**
-   * Open loop: writes are due at a fixed `ratePerSecond` for `durationMs`; every
-   * millisecond or so the writes now due go out as one batch. A write's latency
-   * runs from the moment it was due (not when it was sent) to its acknowledgement,
-   * so a stalled cluster cannot hide behind a slowed client. Returns the latencies
-   * in ms, sorted.
-   */
+  /** The open loop of `load.ts`, from this (the parent) process: each batch is one IPC message to the leader. */
   async openLoop(ratePerSecond: number, durationMs: number): Promise<Float64Array> {
     await this.leader()
-    const total = Math.floor((ratePerSecond * durationMs) / 1000)
-    const latencies = new Float64Array(total)
-    const inFlight: Promise<void>[] = []
-    const start = performance.now()
-    let sent = 0
-    while (sent < total) {
-      // write k is due at start + k / rate: those due by now are 0 … floor(elapsed × rate)
-      const due = Math.min(total, Math.floor(((performance.now() - start) * ratePerSecond) / 1000) + 1)
-      if (due > sent) {
-        const first = sent
-        const count = due - sent
-        sent = due
-        inFlight.push(
-          this.write(count).then(() => {
-            const now = performance.now()
-            for (let k = first; k < first + count; k++)
-              latencies[k] = now - (start + (k * 1000) / ratePerSecond)
-          }),
-        )
-      }
-      await sleep(1)
-    }
-    await Promise.all(inFlight)
-    return latencies.sort()
+    return openLoop(ratePerSecond, durationMs, (count) => this.write(count))
+  }
+
+  /**
+   * The same open loop run inside the leader's process (no client process, no IPC hop),
+   * as dragonboat measures its latency. A leader change during the run fails it.
+   */
+  async openLoopInLeader(ratePerSecond: number, durationMs: number): Promise<Float64Array> {
+    const leader = await this.leader()
+    const reply = await this.request(leader, {
+      type: 'load',
+      requestId: this.nextRequestId++,
+      rate: ratePerSecond,
+      durationMs,
+    })
+    if (reply.type !== 'loaded' || reply.latencies === undefined)
+      throw new Error(
+        `raft host ${leader.id}: the in-leader load failed: ${reply.type === 'loaded' ? reply.error : reply.type}`,
+      )
+    return reply.latencies
   }
 
   async close(): Promise<void> {

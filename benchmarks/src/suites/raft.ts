@@ -132,6 +132,18 @@ function latencyCase(
   }
 }
 
+/** The `q` quantile of the open loop at `FIXED_RATE` run inside the leader's process (TCP). */
+function inLeaderLatencyCase(q: 0.5 | 0.99, extra: { note?: string }): BenchCase {
+  return {
+    name: `3 processes, ${TRANSPORT_LABEL.tcp}, FileStorage: p${q * 100} latency, open loop at a fixed ${FIXED_RATE / 1000}k writes/s generated in the leader`,
+    unit: 'ms',
+    lowerIsBetter: true,
+    run: async () =>
+      quantile(await onProcesses('tcp', (cluster) => cluster.openLoopInLeader(FIXED_RATE, OPEN_LOOP_MS)), q),
+    ...extra,
+  }
+}
+
 function processCases(transport: ProcessTransport, fsyncMs: number): BenchCase[] {
   const label = TRANSPORT_LABEL[transport]
   return [
@@ -159,6 +171,10 @@ function processCases(transport: ProcessTransport, fsyncMs: number): BenchCase[]
             note: 'the rate of the issue target (50k writes/s with p99 < 5 ms), whatever the saturation rate: the latency curve at lower load than 80%.',
           }),
           latencyCase(transport, 0.99, `a fixed ${FIXED_RATE / 1000}k writes/s`, () => FIXED_RATE, {}),
+          inLeaderLatencyCase(0.5, {
+            note: 'the same open loop run inside the leader process (no client process, no IPC hop), as dragonboat measures: three processes share the two cores instead of four.',
+          }),
+          inLeaderLatencyCase(0.99, {}),
         ]
       : []),
   ]
