@@ -44,6 +44,7 @@ export class ProcessCluster {
   private readonly hosts: Host[]
   private readonly directory: string
   private nextRequestId = 0
+  /** Puts of `COMMAND_BYTES`, end to end, on the next keys of the key space. */
   private readonly puts = putCommands()
   private current: Promise<Host> | undefined
   /** Writes refused by a node that was no longer the leader, and then retried on the new one. */
@@ -133,7 +134,7 @@ export class ProcessCluster {
       const [leaderId] = leaders
       const leader = this.hosts.find((host) => host.id === leaderId)
       if (leaders.size === 1 && leader) {
-        const probe = await this.send(leader, this.commands(1))
+        const probe = await this.send(leader, this.puts.next(1))
         if (probe.ok) return leader
       }
       await sleep(50)
@@ -149,11 +150,6 @@ export class ProcessCluster {
       this.current = stale.then((host) => (host === refresh ? this.findLeader() : host))
     }
     return this.current
-  }
-
-  /** `count` puts of `COMMAND_BYTES`, end to end, on the next keys of the key space. */
-  private commands(count: number): Uint8Array {
-    return this.puts.next(count)
   }
 
   private async send(host: Host, commands: Uint8Array): Promise<{ ok: boolean; error?: string }> {
@@ -174,7 +170,7 @@ export class ProcessCluster {
    * latency of such a write includes the failover; any other failure throws.
    */
   async write(count: number): Promise<void> {
-    const commands = this.commands(count)
+    const commands = this.puts.next(count)
     for (let attempt = 0; ; attempt++) {
       const leader = await this.leader()
       const result = await this.send(leader, commands)

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest'
 import {
   type AppendEntriesMessage,
   type AppendEntriesResponseMessage,
+  type CommitPropagation,
   type LogEntry,
   membership,
   ProposalDroppedError,
@@ -385,7 +386,7 @@ describe('commit propagation', () => {
     conflictIndex: 0,
   })
   /** A leader of term 2 whose followers b and c acknowledged its no-op (index 1): both replicating. */
-  function replicating(config: { commitPropagation?: 'immediate' | 'piggyback' } = {}): RaftCore {
+  function replicating(config: { commitPropagation?: CommitPropagation } = {}): RaftCore {
     const a = leader(['a', 'b', 'c'], [], 2, config)
     a.step(ack('b', 1))
     a.step(ack('c', 1))
