@@ -269,7 +269,8 @@ export class MaelstromNode {
       return
     }
     const problem = checkInit(body)
-    const self = typeof body.node_id === 'string' ? body.node_id : envelope.dest
+    // a bad init's node_id cannot name the sender: answer as the node it reached
+    const self = this.ready?.nodeId ?? envelope.dest
     if (problem) {
       this.replyError(self, src, msgId, new MalformedRequestError(problem))
       return

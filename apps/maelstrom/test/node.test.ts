@@ -205,6 +205,17 @@ describe('MaelstromNode', () => {
     expect(h.node.nodeId).toBeUndefined()
   })
 
+  it('answers a bad init from the node it reached, never from the node_id it names', async () => {
+    const h = harness()
+    h.node.handleLine(
+      '{"src":"c0","dest":"n1","body":{"type":"init","msg_id":1,"node_id":"","node_ids":["n1"]}}',
+    )
+    expect(await h.reply(1)).toMatchObject({ src: 'n1', body: { code: 12 } })
+    await h.init()
+    h.node.handleLine('{"src":"c1","dest":"n1","body":{"type":"init","msg_id":7,"node_id":""}}')
+    expect(await h.reply(7)).toMatchObject({ src: 'n1', dest: 'c1', body: { code: 12 } })
+  })
+
   it('answers a repeated identical init again, and refuses a different one', async () => {
     const h = harness()
     await h.init()
