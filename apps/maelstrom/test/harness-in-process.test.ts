@@ -138,28 +138,36 @@ describe('harness (in-process nodes)', () => {
         throw new TemporarilyUnavailableError('pretending the outcome is known')
       throw error
     }
-    const summary = await runHarness({
-      mode: 'in-process',
-      backendFactory: (context) => {
-        const inner = raft(context)
-        return {
-          read: (key) => inner.read(key),
-          write: (key, value) => inner.write(key, value).catch(lie),
-          cas: (key, from, to, options) => inner.cas(key, from, to, options).catch(lie),
-          close: () => inner.close(),
-        }
-      },
-      ops: 400,
-      seed: 5,
-      nemesis: 'partition',
-      nemesisIntervalMs: 150,
-      lossRate: 0.1,
-      duplicateRate: 0.1,
-      maxDelayMs: 5,
-      requestTimeoutMs: 300,
-      clientTimeoutMs: 600,
-    })
-    expect(summary.verdict).toBe('illegal')
+    // Timing is real, so whether a lie is exposed (a write answered 11 is later read) varies from run
+    // to run: about one run in six of seed 5 alone came out 'ok'. Up to four seeds are tried; the
+    // test fails only if none of them exposes the lie.
+    const verdicts: string[] = []
+    for (const seed of [5, 6, 7, 8]) {
+      const summary = await runHarness({
+        mode: 'in-process',
+        backendFactory: (context) => {
+          const inner = raft(context)
+          return {
+            read: (key) => inner.read(key),
+            write: (key, value) => inner.write(key, value).catch(lie),
+            cas: (key, from, to, options) => inner.cas(key, from, to, options).catch(lie),
+            close: () => inner.close(),
+          }
+        },
+        ops: 400,
+        seed,
+        nemesis: 'partition',
+        nemesisIntervalMs: 150,
+        lossRate: 0.1,
+        duplicateRate: 0.1,
+        maxDelayMs: 5,
+        requestTimeoutMs: 300,
+        clientTimeoutMs: 600,
+      })
+      verdicts.push(`seed ${seed}: ${summary.verdict} (${summary.fail} answered 11)`)
+      if (summary.verdict === 'illegal') break
+    }
+    expect(verdicts.at(-1), verdicts.join('; ')).toMatch(/: illegal /)
   })
 
   it('refuses options out of range with exact messages', async () => {
