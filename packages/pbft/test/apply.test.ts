@@ -6,18 +6,12 @@ import {
   type PbftMessage,
   PbftReplica,
 } from '../src/index.js'
-import { Harness } from './helpers.js'
+import { Harness, testReplicaOptions } from './helpers.js'
 
 /** A backup driven by hand, whose application commands we carry out ourselves. */
 function manual() {
   const h = new Harness(1)
-  const replica = new PbftReplica({
-    id: 'r1',
-    replicas: h.replicaInfos,
-    crypto: h.identities[1]!.crypto,
-    clients: { kind: 'any-key' },
-    checkpointInterval: 4,
-  })
+  const replica = new PbftReplica(testReplicaOptions(h.identities[1]!, h.replicaInfos))
   return { h, replica }
 }
 
@@ -145,11 +139,7 @@ describe('the application boundary (data in, data out)', () => {
     // restart: a fresh application, replayed from the persisted state
     log.length = 0
     const restarted = new PbftReplica({
-      id: 'r1',
-      replicas: h.replicaInfos,
-      crypto: h.identities[1]!.crypto,
-      clients: { kind: 'any-key' },
-      checkpointInterval: 4,
+      ...testReplicaOptions(h.identities[1]!, h.replicaInfos),
       restore: hardState!,
     })
     const commands: string[] = []

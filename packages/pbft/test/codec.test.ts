@@ -35,30 +35,23 @@ const request = fc.record({
   operation: bytes(),
   signature: bytes(),
 }) satisfies fc.Arbitrary<ClientRequest>
+/** The fields a pre-prepare, a prepare and a commit start with. */
+const voteHeader = { view: u64, sequence: u64, digest: bytes(), replica }
 const prePrepare = fc.record({
   kind: fc.constant('pre-prepare' as const),
-  view: u64,
-  sequence: u64,
-  digest: bytes(),
-  replica,
+  ...voteHeader,
   batch: fc.array(request, { maxLength: 3 }),
   signature: bytes(),
 }) satisfies fc.Arbitrary<PrePrepare>
 const prepare = fc.record({
   kind: fc.constant('prepare' as const),
-  view: u64,
-  sequence: u64,
-  digest: bytes(),
-  replica,
+  ...voteHeader,
   prePrepareSignature: bytes(),
   signature: bytes(),
 }) satisfies fc.Arbitrary<Prepare>
 const commit = fc.record({
   kind: fc.constant('commit' as const),
-  view: u64,
-  sequence: u64,
-  digest: bytes(),
-  replica,
+  ...voteHeader,
   signature: bytes(),
 }) satisfies fc.Arbitrary<Commit>
 const checkpoint = fc.record({
@@ -121,13 +114,17 @@ const message: fc.Arbitrary<PbftMessage> = fc.oneof(
   }),
 )
 
-function expectOnlyDecodeError(input: Uint8Array): void {
-  try {
-    decodePbftMessage(input)
-  } catch (error) {
-    expect(DecodeError.isInstance(error)).toBe(true)
+/** A property of a decoder: it returns, or throws a `DecodeError`, and never anything else. */
+const throwsOnlyDecodeError =
+  (decode: (input: Uint8Array) => unknown) =>
+  (input: Uint8Array): void => {
+    try {
+      decode(input)
+    } catch (error) {
+      expect(DecodeError.isInstance(error)).toBe(true)
+    }
   }
-}
+const expectOnlyDecodeError = throwsOnlyDecodeError((input) => decodePbftMessage(input))
 
 describe('canonical binary codec', () => {
   it('round-trips random messages, and re-encoding gives the same bytes', () => {
@@ -292,15 +289,7 @@ describe('canonical binary codec', () => {
     ])
     expect(decodeStateSnapshot(snapshot).clients.map((c) => c.client)).toEqual(['a', 'b'])
     expect(() => decodeStateSnapshot(Uint8Array.of(...snapshot, 0))).toThrow('trailing bytes')
-    fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 100 }), (input) => {
-        try {
-          decodeStateSnapshot(input)
-        } catch (error) {
-          expect(DecodeError.isInstance(error)).toBe(true)
-        }
-      }),
-    )
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 100 }), throwsOnlyDecodeError(decodeStateSnapshot)))
   })
 })
 
@@ -320,14 +309,6 @@ describe('hard state encoding', () => {
     for (let cut = 0; cut < bytes.length; cut += Math.max(1, Math.floor(bytes.length / 200)))
       expect(() => decodeHardState(bytes.subarray(0, cut))).toThrow(DecodeError)
     expect(() => decodeHardState(Uint8Array.of(...bytes, 1))).toThrow('trailing bytes after a hard state')
-    fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 200 }), (input) => {
-        try {
-          decodeHardState(input)
-        } catch (error) {
-          expect(DecodeError.isInstance(error)).toBe(true)
-        }
-      }),
-    )
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), throwsOnlyDecodeError(decodeHardState)))
   })
 })

@@ -67,6 +67,20 @@ export function makeIdentity(name: string, kind: 'ed25519' | 'fast'): TestIdenti
   return { id: name, publicKey: seed, crypto: insecureTestCrypto(seed) }
 }
 
+/** What every test replica starts from: any-key clients and a checkpoint every 4 batches. */
+export function testReplicaOptions(
+  identity: TestIdentity,
+  replicas: readonly ReplicaInfo[],
+): PbftReplicaOptions {
+  return {
+    id: identity.id,
+    replicas,
+    crypto: identity.crypto,
+    clients: { kind: 'any-key' },
+    checkpointInterval: 4,
+  }
+}
+
 /** A deterministic append-only log application. */
 export class LogApplication implements PbftApplication {
   entries: string[] = []
@@ -207,13 +221,8 @@ export class Cluster {
   }
 
   private createReplica(i: number): PbftReplica {
-    const identity = this.identities[i]!
     return new PbftReplica({
-      id: identity.id,
-      replicas: this.replicaInfos,
-      crypto: identity.crypto,
-      clients: { kind: 'any-key' },
-      checkpointInterval: 4,
+      ...testReplicaOptions(this.identities[i]!, this.replicaInfos),
       viewChangeTimeoutTicks: 30,
       retransmitTicks: 8,
       stateTransferTimeoutTicks: 10,
@@ -470,13 +479,8 @@ export class Harness {
   private readonly replicaOptions: Partial<PbftReplicaOptions>
 
   private create(): PbftReplica {
-    const identity = this.identities[this.index]!
     return new PbftReplica({
-      id: identity.id,
-      replicas: this.replicaInfos,
-      crypto: identity.crypto,
-      clients: { kind: 'any-key' },
-      checkpointInterval: 4,
+      ...testReplicaOptions(this.identities[this.index]!, this.replicaInfos),
       ...this.replicaOptions,
       ...(this.hardState ? { restore: this.hardState } : {}),
     })
@@ -509,23 +513,23 @@ export class Harness {
     })
   }
 
-  prepare(replica: number, prePrepare: import('../src/index.js').PrePrepare) {
+  prepare(replica: number, { view, sequence, digest, signature }: import('../src/index.js').PrePrepare) {
     return this.sign<import('../src/index.js').Prepare>(replica, {
       kind: 'prepare',
-      view: prePrepare.view,
-      sequence: prePrepare.sequence,
-      digest: prePrepare.digest,
+      view,
+      sequence,
+      digest,
       replica,
-      prePrepareSignature: prePrepare.signature,
+      prePrepareSignature: signature,
     })
   }
 
-  commit(replica: number, prePrepare: import('../src/index.js').PrePrepare) {
+  commit(replica: number, { view, sequence, digest }: import('../src/index.js').PrePrepare) {
     return this.sign<import('../src/index.js').Commit>(replica, {
       kind: 'commit',
-      view: prePrepare.view,
-      sequence: prePrepare.sequence,
-      digest: prePrepare.digest,
+      view,
+      sequence,
+      digest,
       replica,
     })
   }

@@ -7,9 +7,11 @@ import { bytesEqual, compareBytes, type Membership } from './membership.js'
 import type {
   Checkpoint,
   ClientRequest,
+  Commit,
   CommitCertificate,
   PbftMessage,
   PrePrepare,
+  Prepare,
   PreparedCertificate,
   Reply,
   Unsigned,
@@ -127,6 +129,48 @@ export function checkCheckpointProof(
 }
 
 /**
+ * What the two certificates over a pre-prepare differ in: the vote kind, how
+ * many votes they need, and whether the primary's vote counts (a primary does
+ * not prepare, it commits).
+ */
+interface VotePhase {
+  readonly vote: 'prepare' | 'commit'
+  readonly certificate: 'prepared' | 'commit'
+  readonly needed: number
+  readonly primaryVotes: boolean
+}
+
+/**
+ * Checks a certificate over a pre-prepare: the pre-prepare is valid, and
+ * `phase.needed` to n votes for its (view, sequence, digest) come from
+ * distinct replicas, each validly signed.
+ */
+function checkVotesFor(
+  context: CertificateContext,
+  prePrepare: PrePrepare,
+  votes: readonly (Prepare | Commit)[],
+  phase: VotePhase,
+): string | undefined {
+  const reason = checkPrePrepare(context, prePrepare)
+  if (reason !== undefined) return reason
+  const { vote: kind, needed } = phase
+  if (votes.length < needed || votes.length > context.membership.n)
+    return `${phase.certificate} certificate has ${votes.length} ${kind}s, expected at least ${needed}`
+  const seen = new Set<number>()
+  for (const vote of votes) {
+    if (vote.view !== prePrepare.view || vote.sequence !== prePrepare.sequence)
+      return `${kind} for another (view, sequence) in certificate`
+    if (!bytesEqual(vote.digest, prePrepare.digest)) return `${kind} digest differs in certificate`
+    if (!phase.primaryVotes && vote.replica === prePrepare.replica)
+      return `${kind} from the primary in certificate`
+    if (seen.has(vote.replica)) return `certificate repeats replica ${vote.replica}`
+    seen.add(vote.replica)
+    if (!verifyReplicaSignature(context, vote)) return `bad ${kind} signature in certificate`
+  }
+  return undefined
+}
+
+/**
  * Checks a prepared certificate: a valid pre-prepare and 2f matching prepares
  * from distinct backups of its view.
  *
@@ -139,23 +183,12 @@ export function checkPreparedCertificate(
   context: CertificateContext,
   certificate: PreparedCertificate,
 ): string | undefined {
-  const { prePrepare, prepares } = certificate
-  const reason = checkPrePrepare(context, prePrepare)
-  if (reason !== undefined) return reason
-  const needed = 2 * context.membership.f
-  if (prepares.length < needed || prepares.length > context.membership.n)
-    return `prepared certificate has ${prepares.length} prepares, expected at least ${needed}`
-  const seen = new Set<number>()
-  for (const prepare of prepares) {
-    if (prepare.view !== prePrepare.view || prepare.sequence !== prePrepare.sequence)
-      return 'prepare for another (view, sequence) in certificate'
-    if (!bytesEqual(prepare.digest, prePrepare.digest)) return 'prepare digest differs in certificate'
-    if (prepare.replica === prePrepare.replica) return 'prepare from the primary in certificate'
-    if (seen.has(prepare.replica)) return `certificate repeats replica ${prepare.replica}`
-    seen.add(prepare.replica)
-    if (!verifyReplicaSignature(context, prepare)) return 'bad prepare signature in certificate'
-  }
-  return undefined
+  return checkVotesFor(context, certificate.prePrepare, certificate.prepares, {
+    vote: 'prepare',
+    certificate: 'prepared',
+    needed: 2 * context.membership.f,
+    primaryVotes: false,
+  })
 }
 
 /**
@@ -171,22 +204,12 @@ export function checkCommitCertificate(
   context: CertificateContext,
   certificate: CommitCertificate,
 ): string | undefined {
-  const { prePrepare, commits } = certificate
-  const reason = checkPrePrepare(context, prePrepare)
-  if (reason !== undefined) return reason
-  const { membership } = context
-  if (commits.length < membership.quorum || commits.length > membership.n)
-    return `commit certificate has ${commits.length} commits, expected at least ${membership.quorum}`
-  const seen = new Set<number>()
-  for (const commit of commits) {
-    if (commit.view !== prePrepare.view || commit.sequence !== prePrepare.sequence)
-      return 'commit for another (view, sequence) in certificate'
-    if (!bytesEqual(commit.digest, prePrepare.digest)) return 'commit digest differs in certificate'
-    if (seen.has(commit.replica)) return `certificate repeats replica ${commit.replica}`
-    seen.add(commit.replica)
-    if (!verifyReplicaSignature(context, commit)) return 'bad commit signature in certificate'
-  }
-  return undefined
+  return checkVotesFor(context, certificate.prePrepare, certificate.commits, {
+    vote: 'commit',
+    certificate: 'commit',
+    needed: context.membership.quorum,
+    primaryVotes: true,
+  })
 }
 
 /**

@@ -21,16 +21,12 @@ import { BinaryReader, BinaryWriter, type Codec, DecodeError, FrameTooLargeError
 import type {
   Checkpoint,
   ClientRequest,
-  Commit,
   CommitCertificate,
   PbftMessage,
   PbftMessageKind,
-  PrePrepare,
-  Prepare,
   PreparedCertificate,
   StateTransfer,
   Unsigned,
-  ViewChange,
 } from './messages.js'
 import type { PbftHardState, SignedVote, StableCheckpoint } from './types.js'
 
@@ -142,11 +138,32 @@ function writeRequest(w: Writer, m: Unsigned<ClientRequest>): void {
   w.raw('operation', m.operation)
 }
 
-function writePrePrepareHeader(w: Writer, m: Unsigned<PrePrepare>): void {
+/** What a pre-prepare, a prepare and a commit start with (all a pre-prepare's signature covers). */
+interface VoteHeader {
+  readonly view: number
+  readonly sequence: number
+  readonly digest: Uint8Array
+  readonly replica: number
+}
+
+function writeVoteHeader(w: Writer, m: VoteHeader): void {
   w.u64('view', m.view)
   w.u64('sequence', m.sequence)
   w.raw('digest', m.digest)
   w.u16('replica', m.replica)
+}
+
+/** A `u32` count, then each item. */
+function writeList<T>(w: Writer, items: readonly T[], writeItem: (w: Writer, item: T) => void): void {
+  w.count(items.length)
+  for (const item of items) writeItem(w, item)
+}
+
+/** A writer that has written `domain` (domain separation for everything signed, hashed or stored). */
+function domainWriter(domain: Uint8Array = DOMAIN): Writer {
+  const w = new Writer()
+  w.append('domain', domain)
+  return w
 }
 
 function writeBody(w: Writer, m: Unsigned<PbftMessage>, forSigning: boolean): void {
@@ -170,27 +187,18 @@ function writeBody(w: Writer, m: Unsigned<PbftMessage>, forSigning: boolean): vo
       w.u32(checkedU32('leaves', m.leaves))
       if (!Array.isArray(m.proof) || m.proof.length > MAX_REPLY_PROOF)
         throw new RangeError(`proof: expected an array of at most ${MAX_REPLY_PROOF} hashes`)
-      w.count(m.proof.length)
-      for (const hash of m.proof) w.raw('proof', hash)
+      writeList(w, m.proof, (w, hash) => w.raw('proof', hash))
       return
     case 'pre-prepare':
-      writePrePrepareHeader(w, m)
-      if (forSigning) return
-      w.count(m.batch.length)
-      for (const request of m.batch) writeMessage(w, request)
+      writeVoteHeader(w, m)
+      if (!forSigning) writeList(w, m.batch, writeMessage)
       return
     case 'prepare':
-      w.u64('view', m.view)
-      w.u64('sequence', m.sequence)
-      w.raw('digest', m.digest)
-      w.u16('replica', m.replica)
+      writeVoteHeader(w, m)
       w.raw('prePrepareSignature', m.prePrepareSignature)
       return
     case 'commit':
-      w.u64('view', m.view)
-      w.u64('sequence', m.sequence)
-      w.raw('digest', m.digest)
-      w.u16('replica', m.replica)
+      writeVoteHeader(w, m)
       return
     case 'checkpoint':
       w.u64('sequence', m.sequence)
@@ -200,18 +208,14 @@ function writeBody(w: Writer, m: Unsigned<PbftMessage>, forSigning: boolean): vo
     case 'view-change':
       w.u64('view', m.view)
       w.u64('checkpointSequence', m.checkpointSequence)
-      w.count(m.checkpointProof.length)
-      for (const checkpoint of m.checkpointProof) writeMessage(w, checkpoint)
-      w.count(m.prepared.length)
-      for (const certificate of m.prepared) writePrepared(w, certificate)
+      writeList(w, m.checkpointProof, writeMessage)
+      writeList(w, m.prepared, writePrepared)
       w.u16('replica', m.replica)
       return
     case 'new-view':
       w.u64('view', m.view)
-      w.count(m.viewChanges.length)
-      for (const viewChange of m.viewChanges) writeMessage(w, viewChange)
-      w.count(m.prePrepares.length)
-      for (const prePrepare of m.prePrepares) writeMessage(w, prePrepare)
+      writeList(w, m.viewChanges, writeMessage)
+      writeList(w, m.prePrepares, writeMessage)
       w.u16('replica', m.replica)
       return
     case 'fetch-state':
@@ -222,12 +226,10 @@ function writeBody(w: Writer, m: Unsigned<PbftMessage>, forSigning: boolean): vo
       if (m.checkpoint === undefined) w.u8(0)
       else {
         w.u8(1)
-        w.count(m.checkpoint.proof.length)
-        for (const checkpoint of m.checkpoint.proof) writeMessage(w, checkpoint)
+        writeList(w, m.checkpoint.proof, writeMessage)
         w.raw('snapshot', m.checkpoint.snapshot)
       }
-      w.count(m.entries.length)
-      for (const entry of m.entries) writeCommitted(w, entry)
+      writeList(w, m.entries, writeCommitted)
       w.u16('replica', m.replica)
       return
   }
@@ -235,14 +237,12 @@ function writeBody(w: Writer, m: Unsigned<PbftMessage>, forSigning: boolean): vo
 
 function writePrepared(w: Writer, certificate: PreparedCertificate): void {
   writeMessage(w, certificate.prePrepare)
-  w.count(certificate.prepares.length)
-  for (const prepare of certificate.prepares) writeMessage(w, prepare)
+  writeList(w, certificate.prepares, writeMessage)
 }
 
 function writeCommitted(w: Writer, certificate: CommitCertificate): void {
   writeMessage(w, certificate.prePrepare)
-  w.count(certificate.commits.length)
-  for (const commit of certificate.commits) writeMessage(w, commit)
+  writeList(w, certificate.commits, writeMessage)
 }
 
 function writeMessage(w: Writer, m: PbftMessage): void {
@@ -266,33 +266,64 @@ function readNested<K extends PbftMessageKind>(r: Reader, kind: K): Extract<Pbft
   return readAfterTag(r, kind) as Extract<PbftMessage, { kind: K }>
 }
 
+/** The reader of one nested message of `kind`, for `readList`. */
+const nested =
+  <K extends PbftMessageKind>(kind: K) =>
+  (r: Reader) =>
+    readNested(r, kind)
+
+/** A `u32` count (bounded by what the bytes left can hold, each item at least `minItemBytes`), then each item. */
+function readList<T>(r: Reader, what: string, minItemBytes: number, readItem: (r: Reader) => T): T[] {
+  const count = r.count(what, minItemBytes)
+  const items: T[] = []
+  for (let i = 0; i < count; i++) items.push(readItem(r))
+  return items
+}
+
+/** A presence byte: 0 (absent) or 1 (present). */
+function readPresence(r: Reader, what: string): boolean {
+  const present = r.u8(`${what} presence`)
+  if (present > 1) throw new DecodeError(`${what} presence: expected 0 or 1, got ${present}`)
+  return present === 1
+}
+
+/** Reads `domain` back, byte by byte; `DecodeError(mismatch)` when the input starts otherwise. */
+function readDomain(r: Reader, domain: Uint8Array, what: string, mismatch: string): void {
+  for (const byte of domain) if (r.u8(what) !== byte) throw new DecodeError(mismatch)
+}
+
 const digestBytes = (r: Reader, what: string) => r.raw(what, MAX_KEY_BYTES)
+
+function readVoteHeader(r: Reader): VoteHeader {
+  const view = r.u64('view')
+  const sequence = r.u64('sequence')
+  const digest = digestBytes(r, 'digest')
+  const replica = r.u16('replica')
+  return { view, sequence, digest, replica }
+}
+
+// The fewest bytes of each nested item (tag, fixed fields, empty byte strings and lists, signature length).
+const MIN_REQUEST_BYTES = 1 + 2 + 4 + 8 + 1 + 4 + 4
 const MIN_PRE_PREPARE_BYTES = 1 + 8 + 8 + 4 + 2 + 4 + 4
 const MIN_PREPARE_BYTES = 1 + 8 + 8 + 4 + 2 + 4 + 4
 const MIN_COMMIT_BYTES = 1 + 8 + 8 + 4 + 2 + 4
 const MIN_CHECKPOINT_BYTES = 1 + 8 + 4 + 2 + 4
+const MIN_VIEW_CHANGE_BYTES = 1 + 8 + 8 + 4 + 4 + 2 + 4
+/** A prepared or commit certificate: a pre-prepare and a vote count. */
+const MIN_CERTIFICATE_BYTES = MIN_PRE_PREPARE_BYTES + 4
 
 function readPrepared(r: Reader): PreparedCertificate {
   const prePrepare = readNested(r, 'pre-prepare')
-  const count = r.count('prepares', MIN_PREPARE_BYTES)
-  const prepares: Prepare[] = []
-  for (let i = 0; i < count; i++) prepares.push(readNested(r, 'prepare'))
-  return { prePrepare, prepares }
+  return { prePrepare, prepares: readList(r, 'prepares', MIN_PREPARE_BYTES, nested('prepare')) }
 }
 
 function readCommitted(r: Reader): CommitCertificate {
   const prePrepare = readNested(r, 'pre-prepare')
-  const count = r.count('commits', MIN_COMMIT_BYTES)
-  const commits: Commit[] = []
-  for (let i = 0; i < count; i++) commits.push(readNested(r, 'commit'))
-  return { prePrepare, commits }
+  return { prePrepare, commits: readList(r, 'commits', MIN_COMMIT_BYTES, nested('commit')) }
 }
 
 function readCheckpoints(r: Reader, what: string): Checkpoint[] {
-  const count = r.count(what, MIN_CHECKPOINT_BYTES)
-  const checkpoints: Checkpoint[] = []
-  for (let i = 0; i < count; i++) checkpoints.push(readNested(r, 'checkpoint'))
-  return checkpoints
+  return readList(r, what, MIN_CHECKPOINT_BYTES, nested('checkpoint'))
 }
 
 function readAfterTag(r: Reader, kind: PbftMessageKind): PbftMessage {
@@ -337,30 +368,17 @@ function readAfterTag(r: Reader, kind: PbftMessageKind): PbftMessage {
       }
     }
     case 'pre-prepare': {
-      const view = r.u64('view')
-      const sequence = r.u64('sequence')
-      const digest = digestBytes(r, 'digest')
-      const replica = r.u16('replica')
-      const count = r.count('batch', 1 + 2 + 4 + 8 + 1 + 4 + 4)
-      const batch: ClientRequest[] = []
-      for (let i = 0; i < count; i++) batch.push(readNested(r, 'request'))
-      return { kind, view, sequence, digest, replica, batch, signature: signature() }
+      const header = readVoteHeader(r)
+      const batch = readList(r, 'batch', MIN_REQUEST_BYTES, nested('request'))
+      return { kind, ...header, batch, signature: signature() }
     }
     case 'prepare': {
-      const view = r.u64('view')
-      const sequence = r.u64('sequence')
-      const digest = digestBytes(r, 'digest')
-      const replica = r.u16('replica')
+      const header = readVoteHeader(r)
       const prePrepareSignature = r.raw('prePrepareSignature', MAX_KEY_BYTES)
-      return { kind, view, sequence, digest, replica, prePrepareSignature, signature: signature() }
+      return { kind, ...header, prePrepareSignature, signature: signature() }
     }
-    case 'commit': {
-      const view = r.u64('view')
-      const sequence = r.u64('sequence')
-      const digest = digestBytes(r, 'digest')
-      const replica = r.u16('replica')
-      return { kind, view, sequence, digest, replica, signature: signature() }
-    }
+    case 'commit':
+      return { kind, ...readVoteHeader(r), signature: signature() }
     case 'checkpoint': {
       const sequence = r.u64('sequence')
       const stateDigest = digestBytes(r, 'stateDigest')
@@ -371,20 +389,14 @@ function readAfterTag(r: Reader, kind: PbftMessageKind): PbftMessage {
       const view = r.u64('view')
       const checkpointSequence = r.u64('checkpointSequence')
       const checkpointProof = readCheckpoints(r, 'checkpointProof')
-      const preparedCount = r.count('prepared', MIN_PRE_PREPARE_BYTES + 4)
-      const prepared: PreparedCertificate[] = []
-      for (let i = 0; i < preparedCount; i++) prepared.push(readPrepared(r))
+      const prepared = readList(r, 'prepared', MIN_CERTIFICATE_BYTES, readPrepared)
       const replica = r.u16('replica')
       return { kind, view, checkpointSequence, checkpointProof, prepared, replica, signature: signature() }
     }
     case 'new-view': {
       const view = r.u64('view')
-      const viewChangeCount = r.count('viewChanges', 1 + 8 + 8 + 4 + 4 + 2 + 4)
-      const viewChanges: ViewChange[] = []
-      for (let i = 0; i < viewChangeCount; i++) viewChanges.push(readNested(r, 'view-change'))
-      const prePrepareCount = r.count('prePrepares', 1 + 8 + 8 + 4 + 2 + 4 + 4)
-      const prePrepares: PrePrepare[] = []
-      for (let i = 0; i < prePrepareCount; i++) prePrepares.push(readNested(r, 'pre-prepare'))
+      const viewChanges = readList(r, 'viewChanges', MIN_VIEW_CHANGE_BYTES, nested('view-change'))
+      const prePrepares = readList(r, 'prePrepares', MIN_PRE_PREPARE_BYTES, nested('pre-prepare'))
       const replica = r.u16('replica')
       return { kind, view, viewChanges, prePrepares, replica, signature: signature() }
     }
@@ -394,17 +406,13 @@ function readAfterTag(r: Reader, kind: PbftMessageKind): PbftMessage {
       return { kind, fromSequence, replica, signature: signature() }
     }
     case 'state': {
-      const present = r.u8('checkpoint presence')
-      if (present > 1) throw new DecodeError(`checkpoint presence: expected 0 or 1, got ${present}`)
       let checkpoint: StateTransfer['checkpoint']
-      if (present === 1) {
+      if (readPresence(r, 'checkpoint')) {
         const proof = readCheckpoints(r, 'checkpoint proof')
         const snapshot = r.raw('snapshot', r.bytes.length)
         checkpoint = { proof, snapshot }
       }
-      const entryCount = r.count('entries', MIN_PRE_PREPARE_BYTES + 4)
-      const entries: CommitCertificate[] = []
-      for (let i = 0; i < entryCount; i++) entries.push(readCommitted(r))
+      const entries = readList(r, 'entries', MIN_CERTIFICATE_BYTES, readCommitted)
       const replica = r.u16('replica')
       return { kind, checkpoint, entries, replica, signature: signature() }
     }
@@ -462,8 +470,7 @@ export function decodePbftMessage(bytes: Uint8Array, options: PbftCodecOptions =
  * ```
  */
 export function signingBytes(message: Unsigned<PbftMessage>): Uint8Array {
-  const w = new Writer()
-  for (const byte of DOMAIN) w.u8(byte)
+  const w = domainWriter()
   writeBody(w, message, true)
   return w.finish()
 }
@@ -483,8 +490,7 @@ export function replyLeafBytes(reply: {
   readonly readOnly: boolean
   readonly result: Uint8Array
 }): Uint8Array {
-  const w = new Writer()
-  for (const byte of DOMAIN) w.u8(byte)
+  const w = domainWriter()
   w.u8(0) // leaf
   w.str('client', reply.client)
   w.u64('timestamp', reply.timestamp)
@@ -507,8 +513,7 @@ export function replySigningBytes(
   leaves: number,
   root: Uint8Array,
 ): Uint8Array {
-  const w = new Writer()
-  for (const byte of DOMAIN) w.u8(byte)
+  const w = domainWriter()
   w.u8(TAGS.reply)
   w.u64('view', view)
   w.u16('replica', replica)
@@ -526,10 +531,8 @@ export function replySigningBytes(
  * ```
  */
 export function encodeBatch(batch: readonly ClientRequest[]): Uint8Array {
-  const w = new Writer()
-  for (const byte of DOMAIN) w.u8(byte)
-  w.count(batch.length)
-  for (const request of batch) writeMessage(w, request)
+  const w = domainWriter()
+  writeList(w, batch, writeMessage)
   return w.finish()
 }
 
@@ -553,16 +556,14 @@ export function encodeStateSnapshot(
   application: Uint8Array,
   clients: readonly ClientTableEntry[],
 ): Uint8Array {
-  const w = new Writer()
-  for (const byte of DOMAIN) w.u8(byte)
+  const w = domainWriter()
   w.raw('application', application)
   const sorted = [...clients].sort((a, b) => (a.client < b.client ? -1 : a.client > b.client ? 1 : 0))
-  w.count(sorted.length)
-  for (const entry of sorted) {
+  writeList(w, sorted, (w, entry) => {
     w.str('client', entry.client)
     w.u64('timestamp', entry.timestamp)
     w.raw('result', entry.result)
-  }
+  })
   return w.finish()
 }
 
@@ -580,18 +581,15 @@ export function decodeStateSnapshot(bytes: Uint8Array): {
   clients: ClientTableEntry[]
 } {
   const r = new Reader(bytes, bytes.length)
-  for (const byte of DOMAIN)
-    if (r.u8('snapshot domain') !== byte) throw new DecodeError('bad snapshot domain')
+  readDomain(r, DOMAIN, 'snapshot domain', 'bad snapshot domain')
   const application = r.raw('application', bytes.length)
-  const count = r.count('clients', 2 + 1 + 8 + 4)
-  const clients: ClientTableEntry[] = []
   let previous: string | undefined
-  for (let i = 0; i < count; i++) {
+  const clients = readList(r, 'clients', 2 + 1 + 8 + 4, (r): ClientTableEntry => {
     const client = r.str('client')
     if (previous !== undefined && !(previous < client)) throw new DecodeError('snapshot clients not sorted')
     previous = client
-    clients.push({ client, timestamp: r.u64('timestamp'), result: r.raw('result', bytes.length) })
-  }
+    return { client, timestamp: r.u64('timestamp'), result: r.raw('result', bytes.length) }
+  })
   if (r.remaining !== 0) throw new DecodeError(`${r.remaining} trailing bytes after a snapshot`)
   return { application, clients }
 }
@@ -608,30 +606,25 @@ const VOTE_KINDS = ['pre-prepare', 'prepare', 'commit'] as const
  * ```
  */
 export function encodeHardState(state: PbftHardState): Uint8Array {
-  const w = new Writer()
-  for (const byte of HARD_STATE_DOMAIN) w.u8(byte)
+  const w = domainWriter(HARD_STATE_DOMAIN)
   w.str('replica', state.replica)
   w.u64('view', state.view)
   w.bool(state.viewChanging)
-  w.count(state.votes.length)
-  for (const vote of state.votes) {
+  writeList(w, state.votes, (w, vote) => {
     w.u8(VOTE_KINDS.indexOf(vote.kind))
     w.u64('vote.view', vote.view)
     w.u64('vote.sequence', vote.sequence)
     w.raw('vote.digest', vote.digest)
-  }
-  w.count(state.prepared.length)
-  for (const certificate of state.prepared) writePrepared(w, certificate)
-  w.count(state.committed.length)
-  for (const certificate of state.committed) writeCommitted(w, certificate)
+  })
+  writeList(w, state.prepared, writePrepared)
+  writeList(w, state.committed, writeCommitted)
   const stable = state.stableCheckpoint
   if (stable === undefined) w.u8(0)
   else {
     w.u8(1)
     w.u64('stableCheckpoint.sequence', stable.sequence)
     w.raw('stableCheckpoint.stateDigest', stable.stateDigest)
-    w.count(stable.proof.length)
-    for (const checkpoint of stable.proof) writeMessage(w, checkpoint)
+    writeList(w, stable.proof, writeMessage)
     w.raw('stableCheckpoint.snapshot', stable.snapshot)
   }
   return w.finish()
@@ -649,33 +642,24 @@ export function encodeHardState(state: PbftHardState): Uint8Array {
 export function decodeHardState(bytes: Uint8Array): PbftHardState {
   if (!(bytes instanceof Uint8Array)) throw new DecodeError(`expected Uint8Array, got ${typeof bytes}`)
   const r = new Reader(bytes, bytes.length)
-  for (const byte of HARD_STATE_DOMAIN)
-    if (r.u8('hard state domain') !== byte) throw new DecodeError('not a PBFT hard state')
+  readDomain(r, HARD_STATE_DOMAIN, 'hard state domain', 'not a PBFT hard state')
   const replica = r.str('replica')
   const view = r.u64('view')
   const viewChanging = r.bool('viewChanging')
-  const voteCount = r.count('votes', 1 + 8 + 8 + 4)
-  const votes: SignedVote[] = []
-  for (let i = 0; i < voteCount; i++) {
+  const votes = readList(r, 'votes', 1 + 8 + 8 + 4, (r): SignedVote => {
     const kind = VOTE_KINDS[r.u8('vote kind')]
     if (kind === undefined) throw new DecodeError('unknown vote kind')
-    votes.push({
+    return {
       kind,
       view: r.u64('vote view'),
       sequence: r.u64('vote sequence'),
       digest: digestBytes(r, 'vote digest'),
-    })
-  }
-  const preparedCount = r.count('prepared', MIN_PRE_PREPARE_BYTES + 4)
-  const prepared: PreparedCertificate[] = []
-  for (let i = 0; i < preparedCount; i++) prepared.push(readPrepared(r))
-  const committedCount = r.count('committed', MIN_PRE_PREPARE_BYTES + 4)
-  const committed: CommitCertificate[] = []
-  for (let i = 0; i < committedCount; i++) committed.push(readCommitted(r))
-  const present = r.u8('stable checkpoint presence')
-  if (present > 1) throw new DecodeError(`stable checkpoint presence: expected 0 or 1, got ${present}`)
+    }
+  })
+  const prepared = readList(r, 'prepared', MIN_CERTIFICATE_BYTES, readPrepared)
+  const committed = readList(r, 'committed', MIN_CERTIFICATE_BYTES, readCommitted)
   let stableCheckpoint: StableCheckpoint | undefined
-  if (present === 1) {
+  if (readPresence(r, 'stable checkpoint')) {
     const sequence = r.u64('stable checkpoint sequence')
     const stateDigest = digestBytes(r, 'stable checkpoint digest')
     const proof = readCheckpoints(r, 'stable checkpoint proof')

@@ -87,6 +87,25 @@ function requestKey(client: string, timestamp: number): string {
   return `${client}\u0000${timestamp}`
 }
 
+/** Deletes every entry whose sequence is at or below `sequence`. */
+function dropThrough<V>(map: Map<number, V>, sequence: number): void {
+  for (const key of [...map.keys()]) if (key <= sequence) map.delete(key)
+}
+
+/**
+ * The first `needed` votes (in arrival order) for `digest`, or `undefined`
+ * when fewer have arrived: the votes of a prepared or commit certificate.
+ */
+function matchingVotes<V extends Prepare | Commit>(
+  votes: ReadonlyMap<number, V>,
+  digest: Uint8Array,
+  needed: number,
+): V[] | undefined {
+  const matching: V[] = []
+  for (const vote of votes.values()) if (bytesEqual(vote.digest, digest)) matching.push(vote)
+  return matching.length < needed ? undefined : matching.slice(0, needed)
+}
+
 /**
  * Validates a client request against a client policy and checks its signature.
  * Returns `undefined` when valid, or the reason it is not.
@@ -555,6 +574,38 @@ export class PbftReplica {
     return true
   }
 
+  /** This primary's signed pre-prepare for `sequence` in the current view, unless it already signed another digest there. */
+  private prePrepareOnce(
+    sequence: number,
+    digest: Uint8Array,
+    batch: readonly ClientRequest[],
+  ): PrePrepare | undefined {
+    if (!this.recordVote('pre-prepare', this.currentView, sequence, digest)) return undefined
+    return signMessage<PrePrepare>(this.crypto, {
+      kind: 'pre-prepare',
+      view: this.currentView,
+      sequence,
+      digest,
+      replica: this.index,
+      batch,
+    })
+  }
+
+  /** This replica's signed commit for a prepared pre-prepare, unless it already committed to another digest there. */
+  private commitOnce({ view, sequence, digest }: PrePrepare): Commit | undefined {
+    if (!this.recordVote('commit', view, sequence, digest)) return undefined
+    return signMessage<Commit>(this.crypto, { kind: 'commit', view, sequence, digest, replica: this.index })
+  }
+
+  private signCheckpoint(sequence: number, stateDigest: Uint8Array): Checkpoint {
+    return signMessage<Checkpoint>(this.crypto, {
+      kind: 'checkpoint',
+      sequence,
+      stateDigest,
+      replica: this.index,
+    })
+  }
+
   /** Checks that a replica message names a member and came from it. */
   private checkSender(from: NodeId, message: Extract<PbftMessage, { replica: number }>): boolean {
     const sender = this.membership.ids[message.replica]
@@ -577,6 +628,25 @@ export class PbftReplica {
     if (verifyReplicaSignature(this.context, message)) return true
     this.reject(from, message.kind, 'bad signature')
     return false
+  }
+
+  /** Why a normal-case message cannot be taken now (another view, a view change, outside the watermarks). */
+  private normalCaseRejection(message: PrePrepare | Prepare | Commit): string | undefined {
+    if (message.view !== this.currentView || this.viewChanging)
+      return `for view ${message.view}, current view ${this.currentView}`
+    if (!this.inWindow(message.sequence)) return `sequence ${message.sequence} outside the watermarks`
+    return undefined
+  }
+
+  /** Adds a prepare or commit to its log entry; false (with a reject) for a second vote or a bad signature. */
+  private addVote<V extends Prepare | Commit>(from: NodeId, votes: Map<number, V>, vote: V): boolean {
+    if (votes.has(vote.replica)) {
+      this.reject(from, vote.kind, 'duplicate vote')
+      return false
+    }
+    if (!this.checkSignature(from, vote)) return false
+    votes.set(vote.replica, vote)
+    return true
   }
 
   private inWindow(sequence: number): boolean {
@@ -614,6 +684,22 @@ export class PbftReplica {
     if (sequence > this.behindHint) this.behindHint = sequence
   }
 
+  /** True when the client table holds a later or the same request of the client: it never executes again. */
+  private isExecuted(request: ClientRequest): boolean {
+    const record = this.clientTable.get(request.client)
+    return record !== undefined && request.timestamp <= record.timestamp
+  }
+
+  private forgetRequest(key: string): void {
+    this.pending.delete(key)
+    this.assigned.delete(key)
+  }
+
+  /** Drops the pending requests the client table has caught up with (they can never execute now). */
+  private dropExecutedRequests(): void {
+    for (const [key, request] of this.pending) if (this.isExecuted(request)) this.forgetRequest(key)
+  }
+
   // ------------------------------------------------------------ requests
 
   private onRequest(from: NodeId, request: ClientRequest): void {
@@ -648,17 +734,23 @@ export class PbftReplica {
     this.startRequestTimerIfIdle()
   }
 
+  /** One reply signed on its own (a tree of one leaf). */
+  private signReply(entry: ReplyEntry): Reply {
+    return signReplies(this.crypto, this.currentView, this.index, [entry])[0]!
+  }
+
   private sendReply(request: ClientRequest, result: Uint8Array, readOnly: boolean): void {
-    const [reply] = signReplies(this.crypto, this.currentView, this.index, [
-      { client: request.client, timestamp: request.timestamp, readOnly, result },
-    ])
-    this.outMessages.push({ to: request.client, message: reply! })
+    const reply = this.signReply({ client: request.client, timestamp: request.timestamp, readOnly, result })
+    this.outMessages.push({ to: request.client, message: reply })
   }
 
   private resendReply(client: string, record: ClientRecord): void {
-    record.reply ??= signReplies(this.crypto, this.currentView, this.index, [
-      { client, timestamp: record.timestamp, readOnly: false, result: record.result },
-    ])[0]!
+    record.reply ??= this.signReply({
+      client,
+      timestamp: record.timestamp,
+      readOnly: false,
+      result: record.result,
+    })
     this.outMessages.push({ to: client, message: record.reply })
   }
 
@@ -682,21 +774,9 @@ export class PbftReplica {
         bytes += request.operation.length
       }
       if (batch.length === 0) return
-      const sequence = this.nextSequence
-      const digest = batchDigest(this.crypto, batch)
-      if (!this.recordVote('pre-prepare', this.currentView, sequence, digest)) {
-        this.nextSequence++
-        continue
-      }
-      this.nextSequence++
-      const prePrepare = signMessage<PrePrepare>(this.crypto, {
-        kind: 'pre-prepare',
-        view: this.currentView,
-        sequence,
-        digest,
-        replica: this.index,
-        batch,
-      })
+      const sequence = this.nextSequence++
+      const prePrepare = this.prePrepareOnce(sequence, batchDigest(this.crypto, batch), batch)
+      if (prePrepare === undefined) continue
       for (const request of batch) this.assigned.add(requestKey(request.client, request.timestamp))
       this.entry(sequence).prePrepare = prePrepare
       this.broadcast(prePrepare)
@@ -705,12 +785,9 @@ export class PbftReplica {
 
   private onPrePrepare(from: NodeId, prePrepare: PrePrepare): void {
     if (!this.checkSender(from, prePrepare)) return
-    if (prePrepare.view !== this.currentView || this.viewChanging) {
-      this.reject(from, prePrepare.kind, `for view ${prePrepare.view}, current view ${this.currentView}`)
-      return
-    }
-    if (!this.inWindow(prePrepare.sequence)) {
-      this.reject(from, prePrepare.kind, `sequence ${prePrepare.sequence} outside the watermarks`)
+    const rejection = this.normalCaseRejection(prePrepare)
+    if (rejection !== undefined) {
+      this.reject(from, prePrepare.kind, rejection)
       return
     }
     if (prePrepare.replica !== this.membership.primaryOf(prePrepare.view)) {
@@ -773,12 +850,7 @@ export class PbftReplica {
     for (const request of prePrepare.batch) {
       const key = requestKey(request.client, request.timestamp)
       this.assigned.add(key)
-      const record = this.clientTable.get(request.client)
-      if (
-        !this.pending.has(key) &&
-        (record === undefined || record.timestamp < request.timestamp) &&
-        this.pending.size < this.maxPendingRequests
-      )
+      if (!this.pending.has(key) && !this.isExecuted(request) && this.pending.size < this.maxPendingRequests)
         this.pending.set(key, request)
     }
     this.startRequestTimerIfIdle()
@@ -825,12 +897,9 @@ export class PbftReplica {
 
   private onPrepare(from: NodeId, prepare: Prepare): void {
     if (!this.checkSender(from, prepare)) return
-    if (prepare.view !== this.currentView || this.viewChanging) {
-      this.reject(from, prepare.kind, `for view ${prepare.view}, current view ${this.currentView}`)
-      return
-    }
-    if (!this.inWindow(prepare.sequence)) {
-      this.reject(from, prepare.kind, `sequence ${prepare.sequence} outside the watermarks`)
+    const rejection = this.normalCaseRejection(prepare)
+    if (rejection !== undefined) {
+      this.reject(from, prepare.kind, rejection)
       return
     }
     if (prepare.replica === this.membership.primaryOf(prepare.view)) {
@@ -838,12 +907,7 @@ export class PbftReplica {
       return
     }
     const entry = this.entry(prepare.sequence)
-    if (entry.prepares.has(prepare.replica)) {
-      this.reject(from, prepare.kind, 'duplicate vote')
-      return
-    }
-    if (!this.checkSignature(from, prepare)) return
-    entry.prepares.set(prepare.replica, prepare)
+    if (!this.addVote(from, entry.prepares, prepare)) return
     if (
       entry.prePrepare !== undefined &&
       !bytesEqual(entry.prePrepare.digest, prepare.digest) &&
@@ -858,27 +922,18 @@ export class PbftReplica {
   private checkPrepared(entry: LogEntry): void {
     const prePrepare = entry.prePrepare
     if (entry.prepared || prePrepare === undefined || this.viewChanging) return
-    const matching: Prepare[] = []
-    for (const prepare of entry.prepares.values())
-      if (bytesEqual(prepare.digest, prePrepare.digest)) matching.push(prepare)
-    const needed = 2 * this.membership.f
-    if (matching.length < needed) return
-    if (!this.recordVote('commit', prePrepare.view, prePrepare.sequence, prePrepare.digest)) return
+    const prepares = matchingVotes(entry.prepares, prePrepare.digest, 2 * this.membership.f)
+    if (prepares === undefined) return
+    const commit = this.commitOnce(prePrepare)
+    if (commit === undefined) return
     entry.prepared = true
-    const certificate: PreparedCertificate = { prePrepare, prepares: matching.slice(0, needed) }
+    const certificate: PreparedCertificate = { prePrepare, prepares }
     const previous = this.preparedCertificates.get(entry.sequence)
     if (previous === undefined || previous.prePrepare.view <= prePrepare.view) {
       this.preparedCertificates.set(entry.sequence, certificate)
       this.persistPrepared.push(certificate)
       this.markPersist()
     }
-    const commit = signMessage<Commit>(this.crypto, {
-      kind: 'commit',
-      view: prePrepare.view,
-      sequence: prePrepare.sequence,
-      digest: prePrepare.digest,
-      replica: this.index,
-    })
     entry.ownCommit = commit
     this.latestOwnCommit = commit
     entry.commits.set(this.index, commit)
@@ -888,25 +943,16 @@ export class PbftReplica {
 
   private onCommit(from: NodeId, commit: Commit): void {
     if (!this.checkSender(from, commit)) return
-    if (commit.view !== this.currentView || this.viewChanging) {
+    const rejection = this.normalCaseRejection(commit)
+    if (rejection !== undefined) {
+      // a signed commit still tells how far the others got
       if (commit.sequence > this.executedSequence && this.checkSignature(from, commit))
         this.noteBehind(commit.sequence)
-      this.reject(from, commit.kind, `for view ${commit.view}, current view ${this.currentView}`)
-      return
-    }
-    if (!this.inWindow(commit.sequence)) {
-      if (commit.sequence > this.executedSequence && this.checkSignature(from, commit))
-        this.noteBehind(commit.sequence)
-      this.reject(from, commit.kind, `sequence ${commit.sequence} outside the watermarks`)
+      this.reject(from, commit.kind, rejection)
       return
     }
     const entry = this.entry(commit.sequence)
-    if (entry.commits.has(commit.replica)) {
-      this.reject(from, commit.kind, 'duplicate vote')
-      return
-    }
-    if (!this.checkSignature(from, commit)) return
-    entry.commits.set(commit.replica, commit)
+    if (!this.addVote(from, entry.commits, commit)) return
     if (commit.sequence > this.executedSequence) this.noteBehind(commit.sequence)
     this.checkCommitted(entry)
   }
@@ -914,9 +960,7 @@ export class PbftReplica {
   private checkCommitted(entry: LogEntry): void {
     const prePrepare = entry.prePrepare
     if (!entry.prepared || entry.committed || prePrepare === undefined) return
-    let count = 0
-    for (const commit of entry.commits.values()) if (bytesEqual(commit.digest, prePrepare.digest)) count++
-    if (count < this.membership.quorum) return
+    if (matchingVotes(entry.commits, prePrepare.digest, this.membership.quorum) === undefined) return
     entry.committed = true
     this.executeCommitted()
   }
@@ -930,19 +974,18 @@ export class PbftReplica {
       const entry = this.log.get(sequence)
       if (entry === undefined || !entry.committed || entry.prePrepare === undefined) return
       const prePrepare = entry.prePrepare
-      const commits = [...entry.commits.values()].filter((commit) =>
-        bytesEqual(commit.digest, prePrepare.digest),
-      )
-      certificate = { prePrepare, commits: commits.slice(0, this.membership.quorum) }
+      const commits = matchingVotes(entry.commits, prePrepare.digest, this.membership.quorum)
+      // commits are only ever added, and 2f+1 of them made the entry committed
+      if (commits === undefined) throw new Error(`bug: committed sequence ${sequence} lost its commit quorum`)
+      certificate = { prePrepare, commits }
     }
     this.certifiedAhead.delete(sequence)
     // exactly once: a request at or below its client's last executed timestamp is skipped
     const fresh: ClientRequest[] = []
     const seen = new Set<string>()
     for (const request of certificate.prePrepare.batch) {
-      const record = this.clientTable.get(request.client)
       const key = requestKey(request.client, request.timestamp)
-      if ((record !== undefined && request.timestamp <= record.timestamp) || seen.has(key)) continue
+      if (this.isExecuted(request) || seen.has(key)) continue
       seen.add(key)
       fresh.push(request)
     }
@@ -993,19 +1036,8 @@ export class PbftReplica {
         this.outMessages.push({ to: reply.client, message: reply })
       })
     }
-    for (const request of prePrepare.batch) {
-      const key = requestKey(request.client, request.timestamp)
-      this.pending.delete(key)
-      this.assigned.delete(key)
-    }
-    // a client's older pending requests can never execute now
-    for (const [key, request] of this.pending) {
-      const record = this.clientTable.get(request.client)
-      if (record !== undefined && request.timestamp <= record.timestamp) {
-        this.pending.delete(key)
-        this.assigned.delete(key)
-      }
-    }
+    for (const request of prePrepare.batch) this.forgetRequest(requestKey(request.client, request.timestamp))
+    this.dropExecutedRequests()
     this.executedSequence = sequence
     this.committedCertificates.set(sequence, certificate)
     this.certifiedAhead.delete(sequence)
@@ -1044,12 +1076,7 @@ export class PbftReplica {
   private takeCheckpoint(sequence: number, application: Uint8Array): void {
     const snapshot = encodeStateSnapshot(application, this.clientTableEntries())
     const stateDigest = this.crypto.digest(snapshot)
-    const message = signMessage<Checkpoint>(this.crypto, {
-      kind: 'checkpoint',
-      sequence,
-      stateDigest,
-      replica: this.index,
-    })
+    const message = this.signCheckpoint(sequence, stateDigest)
     this.ownCheckpoints.set(sequence, { stateDigest, snapshot, message })
     this.latestOwnCheckpoint = message
     this.addCheckpointVote(message)
@@ -1127,14 +1154,11 @@ export class PbftReplica {
   ) {
     if (sequence <= this.stable.sequence) return
     this.stable = { sequence, stateDigest, proof: proof.slice(0, this.membership.quorum), snapshot }
-    const collect = <V>(map: Map<number, V>) => {
-      for (const key of [...map.keys()]) if (key <= sequence) map.delete(key)
-    }
-    collect(this.log)
-    collect(this.preparedCertificates)
-    collect(this.committedCertificates)
-    collect(this.ownCheckpoints)
-    for (const byReplica of this.checkpointVotes.values()) collect(byReplica)
+    dropThrough(this.log, sequence)
+    dropThrough(this.preparedCertificates, sequence)
+    dropThrough(this.committedCertificates, sequence)
+    dropThrough(this.ownCheckpoints, sequence)
+    for (const byReplica of this.checkpointVotes.values()) dropThrough(byReplica, sequence)
     for (const [key] of this.votes) {
       const voteSequence = Number(key.split(':')[2])
       if (voteSequence <= sequence) this.votes.delete(key)
@@ -1234,17 +1258,9 @@ export class PbftReplica {
     const plan = planNewView(this.crypto, chosen)
     const prePrepares: PrePrepare[] = []
     for (const slot of plan.slots) {
-      if (!this.recordVote('pre-prepare', this.currentView, slot.sequence, slot.digest)) return
-      prePrepares.push(
-        signMessage<PrePrepare>(this.crypto, {
-          kind: 'pre-prepare',
-          view: this.currentView,
-          sequence: slot.sequence,
-          digest: slot.digest,
-          replica: this.index,
-          batch: slot.batch,
-        }),
-      )
+      const prePrepare = this.prePrepareOnce(slot.sequence, slot.digest, slot.batch)
+      if (prePrepare === undefined) return
+      prePrepares.push(prePrepare)
     }
     const newView = signMessage<NewView>(this.crypto, {
       kind: 'new-view',
@@ -1356,17 +1372,8 @@ export class PbftReplica {
     }
     // let laggards learn how far we got (they fetch state when they see it)
     const last = this.committedCertificates.get(this.executedSequence)
-    if (last !== undefined && this.latestOwnCommit?.sequence !== this.executedSequence) {
-      const { view, sequence, digest } = last.prePrepare
-      if (this.recordVote('commit', view, sequence, digest))
-        this.latestOwnCommit = signMessage<Commit>(this.crypto, {
-          kind: 'commit',
-          view,
-          sequence,
-          digest,
-          replica: this.index,
-        })
-    }
+    if (last !== undefined && this.latestOwnCommit?.sequence !== this.executedSequence)
+      this.latestOwnCommit = this.commitOnce(last.prePrepare) ?? this.latestOwnCommit
     if (this.latestOwnCommit !== undefined && this.latestOwnCommit.sequence <= this.executedSequence)
       this.broadcast(this.latestOwnCommit)
     if (this.latestOwnCheckpoint !== undefined) this.broadcast(this.latestOwnCheckpoint)
@@ -1471,7 +1478,7 @@ export class PbftReplica {
     // the application installs the snapshot before any later command (commands run in order)
     this.outApply.push({ kind: 'restore', sequence, snapshot: decoded.application })
     this.awaiting = undefined
-    for (const key of [...this.certifiedAhead.keys()]) if (key <= sequence) this.certifiedAhead.delete(key)
+    dropThrough(this.certifiedAhead, sequence)
     this.clientTable.clear()
     for (const entry of decoded.clients)
       this.clientTable.set(entry.client, {
@@ -1479,26 +1486,14 @@ export class PbftReplica {
         result: entry.result,
         reply: undefined,
       })
-    for (const [key, request] of this.pending) {
-      const record = this.clientTable.get(request.client)
-      if (record !== undefined && request.timestamp <= record.timestamp) {
-        this.pending.delete(key)
-        this.assigned.delete(key)
-      }
-    }
+    this.dropExecutedRequests()
     this.executedSequence = sequence
     this.ownCheckpoints.clear()
     this.committedCertificates.clear()
-    for (const key of [...this.log.keys()]) if (key <= sequence) this.log.delete(key)
+    dropThrough(this.log, sequence)
     this.makeStable(sequence, proof, snapshot, stateDigest)
     // this replica now holds the certified state: it can vouch for it too
-    const own = signMessage<Checkpoint>(this.crypto, {
-      kind: 'checkpoint',
-      sequence,
-      stateDigest,
-      replica: this.index,
-    })
-    this.latestOwnCheckpoint = own
+    this.latestOwnCheckpoint = this.signCheckpoint(sequence, stateDigest)
     if (!this.viewChanging) {
       this.viewChangeTimer = undefined
       this.startRequestTimerIfIdle()
