@@ -340,6 +340,71 @@ function movedCase(
   }
 }
 
+/** A batch of lookups: every key once, returning a checksum (see `throughput`). */
+type LookupBatch = (keys: readonly string[]) => number
+
+/**
+ * Lookups per CPU-second of `batch` (and of the peer's). Each batch is a loop
+ * literal of its own, written out at the case, so its lookup call site stays
+ * monomorphic: a loop shared through a callback would time an indirect call.
+ */
+function lookupCase(
+  name: string,
+  batch: LookupBatch,
+  peer?: { name: string; version: string; batch: LookupBatch },
+  note?: string,
+): BenchCase {
+  return {
+    name,
+    unit: 'ops/s',
+    run: () => throughput(batch),
+    ...(peer ? { peer: { name: peer.name, version: peer.version, run: () => throughput(peer.batch) } } : {}),
+    ...(note ? { note } : {}),
+  }
+}
+
+/** Mean CPU milliseconds to build an instance and answer a first lookup (which builds any lazy table). */
+function buildCase(
+  label: string,
+  build: () => unknown,
+  peer?: { name: string; version: string; build: () => unknown },
+): BenchCase {
+  return {
+    name: `build: ${label}`,
+    unit: 'ms',
+    lowerIsBetter: true,
+    run: () => buildMs(build),
+    ...(peer ? { peer: { name: peer.name, version: peer.version, run: () => buildMs(peer.build) } } : {}),
+  }
+}
+
+/** Bytes retained per instance that `build` returns (see `retainedBytes`). */
+function memoryCase(
+  label: string,
+  build: () => unknown,
+  peer?: { name: string; version: string; build: () => unknown },
+  note?: string,
+): BenchCase {
+  return {
+    name: `memory: ${label}`,
+    unit: 'bytes',
+    lowerIsBetter: true,
+    samples: 3,
+    warmup: 1,
+    run: () => retainedBytes(build),
+    ...(peer
+      ? { peer: { name: peer.name, version: peer.version, run: () => retainedBytes(peer.build) } }
+      : {}),
+    ...(note ? { note } : {}),
+  }
+}
+
+/** `instance` after one lookup, so a lazily built table counts in its memory. */
+function lookedUp<T extends { get(key: string): unknown }>(instance: T): T {
+  instance.get('k')
+  return instance
+}
+
 const hashringPeer = { name: 'hashring', version: hashringVersion }
 const consistentHashPeer = { name: 'consistent-hash', version: consistentHashVersion }
 
@@ -360,119 +425,89 @@ const suite: BenchSuite = {
     for (const ring of [ketama, memcached, fast, maglev]) ring.get('warm-up')
     return [
       // ---- lookups ----
-      {
-        name: 'lookup: ketama ring (libketama-exact), 100 servers × 160 points',
-        unit: 'ops/s',
-        run: () =>
-          throughput((keys) => {
-            let sum = 0
-            for (let i = 0; i < keys.length; i++) sum += ketama.get(keys[i]!).length
-            return sum
-          }),
-        peer: {
+      lookupCase(
+        'lookup: ketama ring (libketama-exact), 100 servers × 160 points',
+        (keys) => {
+          let sum = 0
+          for (let i = 0; i < keys.length; i++) sum += ketama.get(keys[i]!).length
+          return sum
+        },
+        {
           ...hashringPeer,
-          run: () =>
-            throughput((keys) => {
-              let sum = 0
-              for (let i = 0; i < keys.length; i++) sum += hashringRing.get(keys[i]!).length
-              return sum
-            }),
+          batch: (keys) => {
+            let sum = 0
+            for (let i = 0; i < keys.length; i++) sum += hashringRing.get(keys[i]!).length
+            return sum
+          },
         },
-        note: 'hashring keeps an LRU cache of 5000 keys; the 100k distinct keys of the batch miss it',
-      },
-      {
-        name: 'lookup: ketama ring (libmemcached-exact), 100 servers × 156 points',
-        unit: 'ops/s',
-        note: 'libmemcached’s float arithmetic gives 100 equal servers 39 digests (156 points) each, not 40',
-        run: () =>
-          throughput((keys) => {
-            let sum = 0
-            for (let i = 0; i < keys.length; i++) sum += memcached.get(keys[i]!).length
-            return sum
-          }),
-      },
-      {
-        name: 'lookup: fast ring (murmur3), 100 nodes × 160 points',
-        unit: 'ops/s',
-        run: () =>
-          throughput((keys) => {
-            let sum = 0
-            for (let i = 0; i < keys.length; i++) sum += fast.get(keys[i]!).length
-            return sum
-          }),
-        peer: {
+        'hashring keeps an LRU cache of 5000 keys; the 100k distinct keys of the batch miss it',
+      ),
+      lookupCase(
+        'lookup: ketama ring (libmemcached-exact), 100 servers × 156 points',
+        (keys) => {
+          let sum = 0
+          for (let i = 0; i < keys.length; i++) sum += memcached.get(keys[i]!).length
+          return sum
+        },
+        undefined,
+        'libmemcached’s float arithmetic gives 100 equal servers 39 digests (156 points) each, not 40',
+      ),
+      lookupCase(
+        'lookup: fast ring (murmur3), 100 nodes × 160 points',
+        (keys) => {
+          let sum = 0
+          for (let i = 0; i < keys.length; i++) sum += fast.get(keys[i]!).length
+          return sum
+        },
+        {
           ...consistentHashPeer,
-          run: () =>
-            throughput((keys) => {
-              let sum = 0
-              for (let i = 0; i < keys.length; i++) sum += consistentHashRing.get(keys[i]!).length
-              return sum
-            }),
-        },
-      },
-      {
-        name: 'lookup: fast ring getN(key, 3), 100 nodes × 160 points',
-        unit: 'ops/s',
-        run: () =>
-          throughput((keys) => {
+          batch: (keys) => {
             let sum = 0
-            for (let i = 0; i < keys.length; i++) sum += fast.getN(keys[i]!, 3).length
+            for (let i = 0; i < keys.length; i++) sum += consistentHashRing.get(keys[i]!).length
             return sum
-          }),
-        peer: {
+          },
+        },
+      ),
+      lookupCase(
+        'lookup: fast ring getN(key, 3), 100 nodes × 160 points',
+        (keys) => {
+          let sum = 0
+          for (let i = 0; i < keys.length; i++) sum += fast.getN(keys[i]!, 3).length
+          return sum
+        },
+        {
           ...consistentHashPeer,
-          run: () =>
-            throughput((keys) => {
-              let sum = 0
-              for (let i = 0; i < keys.length; i++) sum += consistentHashRing.get(keys[i]!, 3).length
-              return sum
-            }),
+          batch: (keys) => {
+            let sum = 0
+            for (let i = 0; i < keys.length; i++) sum += consistentHashRing.get(keys[i]!, 3).length
+            return sum
+          },
         },
-      },
-      {
-        name: 'lookup: jump consistent hash, 100 buckets',
-        unit: 'ops/s',
-        run: () =>
-          throughput((keys) => {
-            let sum = 0
-            for (let i = 0; i < keys.length; i++) sum += jump.get(keys[i]!).length
-            return sum
-          }),
-      },
-      {
-        name: 'lookup: rendezvous (HRW), 100 nodes',
-        unit: 'ops/s',
-        run: () =>
-          throughput((keys) => {
-            let sum = 0
-            for (let i = 0; i < keys.length; i++) sum += rendezvous.get(keys[i]!).length
-            return sum
-          }),
-      },
-      {
-        name: 'lookup: Maglev, 100 nodes, table 65537',
-        unit: 'ops/s',
-        run: () =>
-          throughput((keys) => {
-            let sum = 0
-            for (let i = 0; i < keys.length; i++) sum += maglev.get(keys[i]!).length
-            return sum
-          }),
-      },
-      {
-        name: 'lookup: bounded loads (c = 1.25) acquire + release, 100 nodes × 160 points',
-        unit: 'ops/s',
-        run: () =>
-          throughput((keys) => {
-            let sum = 0
-            for (let i = 0; i < keys.length; i++) {
-              const node = bounded.acquire(keys[i]!)
-              bounded.release(node)
-              sum += node.length
-            }
-            return sum
-          }),
-      },
+      ),
+      lookupCase('lookup: jump consistent hash, 100 buckets', (keys) => {
+        let sum = 0
+        for (let i = 0; i < keys.length; i++) sum += jump.get(keys[i]!).length
+        return sum
+      }),
+      lookupCase('lookup: rendezvous (HRW), 100 nodes', (keys) => {
+        let sum = 0
+        for (let i = 0; i < keys.length; i++) sum += rendezvous.get(keys[i]!).length
+        return sum
+      }),
+      lookupCase('lookup: Maglev, 100 nodes, table 65537', (keys) => {
+        let sum = 0
+        for (let i = 0; i < keys.length; i++) sum += maglev.get(keys[i]!).length
+        return sum
+      }),
+      lookupCase('lookup: bounded loads (c = 1.25) acquire + release, 100 nodes × 160 points', (keys) => {
+        let sum = 0
+        for (let i = 0; i < keys.length; i++) {
+          const node = bounded.acquire(keys[i]!)
+          bounded.release(node)
+          sum += node.length
+        }
+        return sum
+      }),
       // ---- consistency across instances ----
       {
         name: 'keys of 100k mapped differently by two instances from the same 100 nodes',
@@ -491,111 +526,32 @@ const suite: BenchSuite = {
         note: 'our fast ring is built in reverse order for the second instance; consistent-hash places control points with Math.random()',
       },
       // ---- build time ----
-      {
-        name: 'build: ketama ring, 100 servers × 160 points',
-        unit: 'ms',
-        lowerIsBetter: true,
-        run: () => buildMs(() => buildKetama().get('k')),
-        peer: { ...hashringPeer, run: () => buildMs(() => buildHashringPeer().get('k')) },
-      },
-      {
-        name: 'build: fast ring, 100 nodes × 160 points',
-        unit: 'ms',
-        lowerIsBetter: true,
-        run: () => buildMs(() => buildFast().get('k')),
-        peer: { ...consistentHashPeer, run: () => buildMs(() => buildConsistentHashPeer().get('k')) },
-      },
-      {
-        name: 'build: jump, 100 buckets',
-        unit: 'ms',
-        lowerIsBetter: true,
-        run: () => buildMs(() => buildJump().get('k')),
-      },
-      {
-        name: 'build: rendezvous, 100 nodes',
-        unit: 'ms',
-        lowerIsBetter: true,
-        run: () => buildMs(() => buildRendezvous().get('k')),
-      },
-      {
-        name: 'build: Maglev, 100 nodes, table 65537',
-        unit: 'ms',
-        lowerIsBetter: true,
-        run: () => buildMs(() => buildMaglev().get('k')),
-      },
-      {
-        name: 'build: bounded loads, 100 nodes × 160 points',
-        unit: 'ms',
-        lowerIsBetter: true,
-        run: () => buildMs(() => buildBounded().peek('k')),
-      },
+      buildCase('ketama ring, 100 servers × 160 points', () => buildKetama().get('k'), {
+        ...hashringPeer,
+        build: () => buildHashringPeer().get('k'),
+      }),
+      buildCase('fast ring, 100 nodes × 160 points', () => buildFast().get('k'), {
+        ...consistentHashPeer,
+        build: () => buildConsistentHashPeer().get('k'),
+      }),
+      buildCase('jump, 100 buckets', () => buildJump().get('k')),
+      buildCase('rendezvous, 100 nodes', () => buildRendezvous().get('k')),
+      buildCase('Maglev, 100 nodes, table 65537', () => buildMaglev().get('k')),
+      buildCase('bounded loads, 100 nodes × 160 points', () => buildBounded().peek('k')),
       // ---- memory ----
-      {
-        name: 'memory: ketama ring, 100 servers × 160 points',
-        unit: 'bytes',
-        lowerIsBetter: true,
-        samples: 3,
-        warmup: 1,
-        run: () =>
-          retainedBytes(() => {
-            const ring = buildKetama()
-            ring.get('k')
-            return ring
-          }),
-        peer: { ...hashringPeer, run: () => retainedBytes(() => buildHashringPeer()) },
-        note: 'heap + ArrayBuffer bytes retained per instance after GC; ours includes its cached MD5 points',
-      },
-      {
-        name: 'memory: fast ring, 100 nodes × 160 points',
-        unit: 'bytes',
-        lowerIsBetter: true,
-        samples: 3,
-        warmup: 1,
-        run: () =>
-          retainedBytes(() => {
-            const ring = buildFast()
-            ring.get('k')
-            return ring
-          }),
-        peer: {
-          ...consistentHashPeer,
-          run: () =>
-            retainedBytes(() => {
-              const ring = buildConsistentHashPeer()
-              ring.get('k')
-              return ring
-            }),
-        },
-      },
-      {
-        name: 'memory: Maglev, 100 nodes, table 65537',
-        unit: 'bytes',
-        lowerIsBetter: true,
-        samples: 3,
-        warmup: 1,
-        run: () =>
-          retainedBytes(() => {
-            const table = buildMaglev()
-            table.get('k')
-            return table
-          }),
-      },
-      {
-        name: 'memory: rendezvous, 100 nodes',
-        unit: 'bytes',
-        lowerIsBetter: true,
-        samples: 3,
-        warmup: 1,
-        run: () => retainedBytes(() => buildRendezvous()),
-      },
-      {
-        name: 'memory: jump, 100 buckets',
-        unit: 'bytes',
-        lowerIsBetter: true,
-        samples: 3,
-        warmup: 1,
-        run: () => retainedBytes(() => buildJump()),
-      },
+      memoryCase(
+        'ketama ring, 100 servers × 160 points',
+        () => lookedUp(buildKetama()),
+        { ...hashringPeer, build: () => buildHashringPeer() },
+        'heap + ArrayBuffer bytes retained per instance after GC; ours includes its cached MD5 points',
+      ),
+      memoryCase('fast ring, 100 nodes × 160 points', () => lookedUp(buildFast()), {
+        ...consistentHashPeer,
+        build: () => lookedUp(buildConsistentHashPeer()),
+      }),
+      memoryCase('Maglev, 100 nodes, table 65537', () => lookedUp(buildMaglev())),
+      memoryCase('rendezvous, 100 nodes', () => buildRendezvous()),
+      memoryCase('jump, 100 buckets', () => buildJump()),
       // ---- spread over 1M keys ----
       ...spreadCases('ketama ring', () => (key) => ketama.get(key), {
         ...hashringPeer,

@@ -17,7 +17,8 @@ import { EmptyRingError } from './errors.js'
 import { ketamaDigestCounts, ketamaPoints } from './ketama.js'
 import { ketamaHash } from './md5.js'
 import { murmur3Unchecked } from './murmur3.js'
-import { type NodeInput, NodeTable, toWeightedNode, toWeightedNodes, type WeightedNode } from './nodes.js'
+import { WeightedNodeSet } from './node-set.js'
+import type { NodeInput, WeightedNode } from './nodes.js'
 import { assertIntegerIn, assertOptions, assertString, assertWeight, describeType, show } from './validate.js'
 
 /** Which hash and point arithmetic a ring uses. */
@@ -53,12 +54,11 @@ const MODES: readonly HashRingMode[] = ['fast', 'libketama', 'libmemcached']
  * memcached.get('session/abc') // the server libmemcached's weighted ketama picks
  * ```
  */
-export class HashRing {
+export class HashRing extends WeightedNodeSet {
   /** The hash and point arithmetic of this ring. */
   readonly mode: HashRingMode
   /** Points of a node of weight 1 (`fast` mode; 160 in the ketama modes at equal weights). */
   readonly pointsPerNode: number
-  private readonly table = new NodeTable()
   private readonly fast: boolean
   /** The sorted points; rebuilt lazily on the first lookup after a change. */
   private continuum: Continuum | undefined
@@ -76,6 +76,7 @@ export class HashRing {
    *   (a positive integer in the ketama modes), or an option is out of range
    */
   constructor(nodes: Iterable<NodeInput> = [], options: HashRingOptions = {}) {
+    super()
     assertOptions('options', options)
     const mode = options.mode ?? 'fast'
     if (typeof mode !== 'string') throw new TypeError(`mode: expected a string, got ${describeType(mode)}`)
@@ -96,101 +97,12 @@ export class HashRing {
       }
       this.pointsPerNode = 160
     }
-    for (const node of toWeightedNodes(nodes)) this.insert(node)
-  }
-
-  /** How many nodes the ring holds. */
-  get size(): number {
-    return this.table.size
+    this.insertAll(nodes)
   }
 
   /** How many points the ring holds (builds the ring if it changed). */
   get pointCount(): number {
     return this.table.size === 0 ? 0 : this.build('pointCount').points.length
-  }
-
-  /**
-   * The nodes, in the order they were added.
-   *
-   * @returns a fresh array of `{ id, weight }`
-   */
-  nodes(): WeightedNode[] {
-    return this.table.snapshot()
-  }
-
-  /**
-   * Whether a node is on the ring.
-   *
-   * @param id - the node id
-   * @returns true when the ring holds it
-   */
-  has(id: string): boolean {
-    return this.table.has(id)
-  }
-
-  /**
-   * Adds a node.
-   *
-   * @param node - an id (weight 1) or `{ id, weight }`
-   * @returns this ring
-   * @throws {TypeError} when the node or its weight has the wrong type
-   * @throws {RangeError} when the id is empty, already on the ring, or the weight is out of range
-   * @example
-   * ```ts
-   * ring.add({ id: 'cache-e', weight: 0.5 })
-   * ```
-   */
-  add(node: NodeInput): this {
-    this.insert(toWeightedNode(node))
-    return this
-  }
-
-  /**
-   * Removes a node; only the keys it owned move (in `fast` mode).
-   *
-   * @param id - the node id
-   * @returns this ring
-   * @throws {TypeError} when `id` is not a string
-   * @throws {RangeError} when the node is not on the ring
-   * @example
-   * ```ts
-   * ring.remove('cache-b')
-   * ```
-   */
-  remove(id: string): this {
-    const index = this.table.existing(id)
-    if (this.fast) this.fastPointTotal -= this.fastPointsOf(this.table.weights[index]!)
-    this.table.remove(index)
-    this.pointCache.delete(id)
-    this.continuum = undefined
-    return this
-  }
-
-  /**
-   * Changes a node's weight; in `fast` mode only the points it gains or loses move keys.
-   *
-   * @param id - the node id
-   * @param weight - the new weight, a finite number > 0 (a positive integer in the ketama modes)
-   * @returns this ring
-   * @throws {TypeError} when `id` is not a string or `weight` not a number
-   * @throws {RangeError} when the node is not on the ring or the weight is out of range
-   * @example
-   * ```ts
-   * ring.reweight('cache-a', 3)
-   * ```
-   */
-  reweight(id: string, weight: number): this {
-    const index = this.table.existing(id)
-    this.checkWeight(weight)
-    if (this.fast) {
-      const total =
-        this.fastPointTotal - this.fastPointsOf(this.table.weights[index]!) + this.fastPointsOf(weight)
-      this.checkTotal(total)
-      this.fastPointTotal = total
-    }
-    this.table.weights[index] = weight
-    this.continuum = undefined
-    return this
   }
 
   /**
@@ -311,7 +223,7 @@ export class HashRing {
     return this.table.weights
   }
 
-  private checkWeight(weight: unknown): asserts weight is number {
+  protected override checkWeight(weight: unknown): asserts weight is number {
     assertWeight('weight', weight)
     if (!this.fast && (!Number.isInteger(weight) || weight > 0xffffffff)) {
       throw new RangeError(
@@ -335,7 +247,7 @@ export class HashRing {
     return Math.max(1, Math.round(weight * this.pointsPerNode))
   }
 
-  private insert(node: WeightedNode): void {
+  protected insert(node: WeightedNode): void {
     if (this.table.has(node.id))
       throw new RangeError(`node: ${JSON.stringify(node.id)} is already on the ring`)
     this.checkWeight(node.weight)
@@ -347,6 +259,25 @@ export class HashRing {
     } else {
       this.table.add(node)
     }
+    this.changed()
+  }
+
+  /** In `fast` mode, gives back the removed node's points; forgets its cached points. */
+  protected override removing(index: number): void {
+    if (this.fast) this.fastPointTotal -= this.fastPointsOf(this.table.weights[index]!)
+    this.pointCache.delete(this.table.ids[index]!)
+  }
+
+  /** In `fast` mode, checks the ring stays within {@link MAX_RING_POINTS} at the new weight. */
+  protected override reweighting(index: number, weight: number): void {
+    if (!this.fast) return
+    const total =
+      this.fastPointTotal - this.fastPointsOf(this.table.weights[index]!) + this.fastPointsOf(weight)
+    this.checkTotal(total)
+    this.fastPointTotal = total
+  }
+
+  protected changed(): void {
     this.continuum = undefined
   }
 

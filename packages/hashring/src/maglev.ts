@@ -14,8 +14,9 @@
 
 import { EmptyRingError } from './errors.js'
 import { murmur3Unchecked } from './murmur3.js'
-import { type NodeInput, NodeTable, toWeightedNode, toWeightedNodes, type WeightedNode } from './nodes.js'
-import { assertIntegerIn, assertOptions, assertWeight, describeType, show } from './validate.js'
+import { WeightedNodeSet } from './node-set.js'
+import type { NodeInput, WeightedNode } from './nodes.js'
+import { assertIntegerIn, assertOptions, describeType, show } from './validate.js'
 
 /** The largest table size accepted (a prime below 2^24). */
 export const MAX_MAGLEV_TABLE_SIZE = 16_777_213
@@ -52,10 +53,9 @@ function isPrime(value: number): boolean {
  * maglev.get('10.1.2.3:5555') // e.g. 'backend-3'
  * ```
  */
-export class Maglev {
+export class Maglev extends WeightedNodeSet {
   /** The table size M (a prime). */
   readonly tableSize: number
-  private readonly table = new NodeTable()
   private entries: Uint16Array | undefined
 
   /**
@@ -66,92 +66,13 @@ export class Maglev {
    *   the table size is not a prime in range, or there are more nodes than entries
    */
   constructor(nodes: Iterable<NodeInput> = [], options: MaglevOptions = {}) {
+    super()
     assertOptions('options', options)
     const tableSize = options.tableSize ?? 65_537
     assertIntegerIn('tableSize', tableSize, 2, MAX_MAGLEV_TABLE_SIZE)
     if (!isPrime(tableSize)) throw new RangeError(`tableSize: expected a prime, got ${tableSize}`)
     this.tableSize = tableSize
-    for (const node of toWeightedNodes(nodes)) this.insert(node)
-  }
-
-  /** How many nodes. */
-  get size(): number {
-    return this.table.size
-  }
-
-  /**
-   * The nodes, in the order they were added.
-   *
-   * @returns a fresh array of `{ id, weight }`
-   */
-  nodes(): WeightedNode[] {
-    return this.table.snapshot()
-  }
-
-  /**
-   * Whether a node is present.
-   *
-   * @param id - the node id
-   * @returns true when present
-   */
-  has(id: string): boolean {
-    return this.table.has(id)
-  }
-
-  /**
-   * Adds a node (the table is rebuilt on the next lookup).
-   *
-   * @param node - an id (weight 1) or `{ id, weight }`
-   * @returns this
-   * @throws {TypeError} when the node or weight has the wrong type
-   * @throws {RangeError} when the id is empty or present, the weight is out of range, or the table is too small
-   * @example
-   * ```ts
-   * maglev.add('backend-4')
-   * ```
-   */
-  add(node: NodeInput): this {
-    this.insert(toWeightedNode(node))
-    return this
-  }
-
-  /**
-   * Removes a node.
-   *
-   * @param id - the node id
-   * @returns this
-   * @throws {TypeError} when `id` is not a string
-   * @throws {RangeError} when the node is not present
-   * @example
-   * ```ts
-   * maglev.remove('backend-2')
-   * ```
-   */
-  remove(id: string): this {
-    this.table.remove(this.table.existing(id))
-    this.entries = undefined
-    return this
-  }
-
-  /**
-   * Changes a node's weight.
-   *
-   * @param id - the node id
-   * @param weight - a finite number > 0
-   * @returns this
-   * @throws {TypeError} when `id` is not a string or `weight` not a number
-   * @throws {RangeError} when the node is not present or the weight is out of range
-   * @example
-   * ```ts
-   * maglev.reweight('backend-3', 1)
-   * ```
-   */
-  reweight(id: string, weight: number): this {
-    const index = this.table.existing(id)
-    assertWeight('weight', weight)
-    this.table.weights[index] = weight
-    this.entries = undefined
-    return this
+    this.insertAll(nodes)
   }
 
   /**
@@ -201,12 +122,16 @@ export class Maglev {
     return this.entries?.byteLength ?? 0
   }
 
-  private insert(node: WeightedNode): void {
+  protected insert(node: WeightedNode): void {
     if (this.table.size >= this.tableSize) {
       throw new RangeError(`node: a table of ${this.tableSize} entries holds at most ${this.tableSize} nodes`)
     }
     if (this.table.has(node.id)) throw new RangeError(`node: ${show(node.id)} is already a node here`)
     this.table.add(node)
+    this.changed()
+  }
+
+  protected changed(): void {
     this.entries = undefined
   }
 

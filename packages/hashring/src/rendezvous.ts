@@ -13,8 +13,9 @@
 
 import { EmptyRingError } from './errors.js'
 import { murmur3Triple, murmur3Unchecked } from './murmur3.js'
-import { type NodeInput, NodeTable, toWeightedNode, toWeightedNodes, type WeightedNode } from './nodes.js'
-import { assertIntegerIn, assertString, assertWeight, describeType } from './validate.js'
+import { WeightedNodeSet } from './node-set.js'
+import type { NodeInput, WeightedNode } from './nodes.js'
+import { assertIntegerIn, assertString, describeType } from './validate.js'
 
 const TWO_POW_32 = 4_294_967_296
 
@@ -29,8 +30,7 @@ const TWO_POW_32 = 4_294_967_296
  * hrw.remove('b')        // only b's keys move
  * ```
  */
-export class Rendezvous {
-  private readonly table = new NodeTable()
+export class Rendezvous extends WeightedNodeSet {
   private seedsA: number[] = []
   private seedsB: number[] = []
   /** True while every weight is equal: the winner is then the highest hash, no logarithm needed. */
@@ -42,90 +42,8 @@ export class Rendezvous {
    * @throws {RangeError} when an id is empty or repeated, or a weight is not a finite number > 0
    */
   constructor(nodes: Iterable<NodeInput> = []) {
-    for (const node of toWeightedNodes(nodes)) this.insert(node)
-  }
-
-  /** How many nodes. */
-  get size(): number {
-    return this.table.size
-  }
-
-  /**
-   * The nodes, in the order they were added.
-   *
-   * @returns a fresh array of `{ id, weight }`
-   */
-  nodes(): WeightedNode[] {
-    return this.table.snapshot()
-  }
-
-  /**
-   * Whether a node is present.
-   *
-   * @param id - the node id
-   * @returns true when present
-   */
-  has(id: string): boolean {
-    return this.table.has(id)
-  }
-
-  /**
-   * Adds a node.
-   *
-   * @param node - an id (weight 1) or `{ id, weight }`
-   * @returns this
-   * @throws {TypeError} when the node or weight has the wrong type
-   * @throws {RangeError} when the id is empty or present, or the weight is not a finite number > 0
-   * @example
-   * ```ts
-   * hrw.add({ id: 'd', weight: 0.5 })
-   * ```
-   */
-  add(node: NodeInput): this {
-    this.insert(toWeightedNode(node))
-    return this
-  }
-
-  /**
-   * Removes a node; only its keys move.
-   *
-   * @param id - the node id
-   * @returns this
-   * @throws {TypeError} when `id` is not a string
-   * @throws {RangeError} when the node is not present
-   * @example
-   * ```ts
-   * hrw.remove('a')
-   * ```
-   */
-  remove(id: string): this {
-    const index = this.table.existing(id)
-    this.table.remove(index)
-    this.seedsA.splice(index, 1)
-    this.seedsB.splice(index, 1)
-    this.refreshUniform()
-    return this
-  }
-
-  /**
-   * Changes a node's weight; only keys it wins or loses move.
-   *
-   * @param id - the node id
-   * @param weight - a finite number > 0
-   * @returns this
-   * @throws {TypeError} when `id` is not a string or `weight` not a number
-   * @throws {RangeError} when the node is not present or the weight is out of range
-   * @example
-   * ```ts
-   * hrw.reweight('c', 3)
-   * ```
-   */
-  reweight(id: string, weight: number): this {
-    const index = this.table.existing(id)
-    assertWeight('weight', weight)
-    this.table.weights[index] = weight
-    this.refreshUniform()
-    return this
+    super()
+    this.insertAll(nodes)
   }
 
   /**
@@ -201,14 +119,20 @@ export class Rendezvous {
     return scores.slice(0, n).map((entry) => ids[entry.index]!)
   }
 
-  private insert(node: WeightedNode): void {
+  protected insert(node: WeightedNode): void {
     this.table.add(node)
     this.seedsA.push(murmur3Unchecked(node.id, 0))
     this.seedsB.push(murmur3Unchecked(node.id, 1))
-    this.refreshUniform()
+    this.changed()
   }
 
-  private refreshUniform(): void {
+  protected override removing(index: number): void {
+    this.seedsA.splice(index, 1)
+    this.seedsB.splice(index, 1)
+  }
+
+  /** Recomputes `uniform` after any change. */
+  protected changed(): void {
     const weights = this.table.weights
     this.uniform = weights.every((weight) => weight === weights[0])
   }
