@@ -11,6 +11,7 @@ import {
   DEFAULT_MAX_MESSAGE_BYTES,
   DecodeError,
   FrameTooLargeError,
+  HandlerRegistry,
   type MessageHandler,
   type NodeId,
   type Transport,
@@ -85,7 +86,7 @@ export class MaelstromTransport<M> implements Transport<M> {
   private readonly options: MaelstromTransportOptions<M>
   private readonly members: ReadonlySet<NodeId> | undefined
   private readonly maxLineBytes: number
-  private handlers: MessageHandler<M>[] = []
+  private readonly handlers = new HandlerRegistry<MessageHandler<M>>()
   private closed = false
 
   /**
@@ -140,18 +141,13 @@ export class MaelstromTransport<M> implements Transport<M> {
 
   /** Registers a handler for arriving messages; returns a function that removes it. */
   onMessage(handler: MessageHandler<M>): () => void {
-    if (typeof handler !== 'function')
-      throw new TypeError(`handler: expected a function, got ${typeof handler}`)
-    this.handlers = [...this.handlers, handler]
-    return () => {
-      this.handlers = this.handlers.filter((h) => h !== handler)
-    }
+    return this.handlers.add(handler)
   }
 
   /** Stops sending and delivering. Idempotent. */
   async close(): Promise<void> {
     this.closed = true
-    this.handlers = []
+    this.handlers.clear()
   }
 
   /** Whether `close()` was called. */

@@ -1,24 +1,16 @@
 import { type Transport, UnknownPeerError } from '@synod/transport'
-import { type ComplianceMessage, complianceCodec, transportCompliance } from '@synod/transport/compliance'
+import {
+  type ComplianceMessage,
+  complianceCodec,
+  transportCompliance,
+  validateComplianceMessage,
+} from '@synod/transport/compliance'
 import { describe, expect, it } from 'vitest'
 import { createLocalUnsafeBackend } from '../src/backends/local-unsafe.js'
 import type { BackendTransportOptions } from '../src/backends/types.js'
 import { LineSplitter } from '../src/protocol/line-splitter.js'
 import { MaelstromTransport } from '../src/transport.js'
 import { LineRouter, until } from './helpers.js'
-
-function validateCompliance(payload: unknown): ComplianceMessage {
-  const v = payload as Partial<ComplianceMessage> | null
-  if (
-    typeof v !== 'object' ||
-    v === null ||
-    v.kind !== 'compliance' ||
-    !Number.isSafeInteger(v.seq) ||
-    typeof v.body !== 'string'
-  )
-    throw new Error('not a compliance message')
-  return { kind: 'compliance', seq: v.seq as number, body: v.body }
-}
 
 /**
  * Real `MaelstromNode`s joined by an in-process line router: each transport is
@@ -60,7 +52,7 @@ function maelstromSetup(options: BackendTransportOptions<ComplianceMessage>) {
 
 transportCompliance({
   name: 'MaelstromTransport (JSON payloads, validated)',
-  setup: maelstromSetup({ validate: validateCompliance }),
+  setup: maelstromSetup({ validate: validateComplianceMessage }),
   wire: true,
 })
 
@@ -156,7 +148,7 @@ describe('MaelstromTransport', () => {
     const json = new MaelstromTransport<ComplianceMessage>({
       localId: 'n1',
       write: () => {},
-      validate: validateCompliance,
+      validate: validateComplianceMessage,
       onRefused: (from, reason) => refused.push(`${from}: ${reason}`),
     })
     json.onMessage((_, m) => received.push(m))

@@ -8,20 +8,22 @@
 import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { bytesCodec, type Transport } from '@synod/transport'
 import { type Libp2pCluster, startLibp2pCluster } from '@synod/transport-libp2p'
 import { startTcpCluster, type TcpCluster } from '@synod/transport-tcp'
 import type { BenchCase, BenchSuite } from '../harness.js'
+import {
+  BATCHED_BURST,
+  burst,
+  MESSAGE_BYTES,
+  PING_PONGS,
+  pairOf,
+  pairOptions,
+  pingPong,
+  type TransportPair,
+  toMegabytes,
+  UNBATCHED_BURST,
+} from '../transport-workloads.js'
 
-const MESSAGE_BYTES = 256
-/** Messages per sample with batching (many frames per write). */
-const BATCHED_BURST = 100_000
-/** Messages per sample with one frame per write. */
-const UNBATCHED_BURST = 20_000
-/** Round trips per sample with one message in flight. */
-const PING_PONGS = 2_000
-
-type Pair = [Transport<Uint8Array>, Transport<Uint8Array>]
 const clusters: Array<TcpCluster<Uint8Array> | Libp2pCluster<Uint8Array>> = []
 
 /** The libp2p transport's version, read from the package the workspace links. */
@@ -31,69 +33,17 @@ function libp2pVersion(): string {
   return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version
 }
 
-const shared = (maxFramesPerWrite?: number) => ({
-  codec: bytesCodec(),
-  // the whole burst is queued in one tick: the bound must hold it
-  sendQueueLimit: BATCHED_BURST,
-  ...(maxFramesPerWrite === undefined ? {} : { maxFramesPerWrite }),
-})
-
-async function tcpPair(maxFramesPerWrite?: number): Promise<Pair> {
-  const cluster = await startTcpCluster(['a', 'b'], {
-    ...shared(maxFramesPerWrite),
-    onFull: 'throw',
-    clusterId: 'bench',
-  })
+async function tcpPair(maxFramesPerWrite?: number): Promise<TransportPair> {
+  const cluster = await startTcpCluster(['a', 'b'], { ...pairOptions(maxFramesPerWrite), clusterId: 'bench' })
   clusters.push(cluster)
-  const [a, b] = cluster.transports
-  return [a as Transport<Uint8Array>, b as Transport<Uint8Array>]
+  return pairOf(cluster.transports)
 }
 
-async function libp2pPair(maxFramesPerWrite?: number): Promise<Pair> {
-  const cluster = await startLibp2pCluster(['a', 'b'], { ...shared(maxFramesPerWrite), onFull: 'throw' })
+async function libp2pPair(maxFramesPerWrite?: number): Promise<TransportPair> {
+  const cluster = await startLibp2pCluster(['a', 'b'], pairOptions(maxFramesPerWrite))
   clusters.push(cluster)
-  const [a, b] = cluster.transports
-  return [a as Transport<Uint8Array>, b as Transport<Uint8Array>]
+  return pairOf(cluster.transports)
 }
-
-/** Sends `count` messages from a to b in one burst; resolves with messages/s once all arrived. */
-function burst([a, b]: Pair, count: number): Promise<number> {
-  const payload = new Uint8Array(MESSAGE_BYTES).fill(7)
-  return new Promise((resolve) => {
-    let received = 0
-    const start = performance.now()
-    const stop = b.onMessage(() => {
-      if (++received === count) {
-        stop()
-        resolve(count / ((performance.now() - start) / 1000))
-      }
-    })
-    for (let i = 0; i < count; i++) a.send('b', payload)
-  })
-}
-
-/** One message in flight: b echoes, a sends the next on the echo. Resolves with messages/s (both ways). */
-function pingPong([a, b]: Pair, count: number): Promise<number> {
-  const payload = new Uint8Array(MESSAGE_BYTES)
-  const stopEcho = b.onMessage((from, message) => b.send(from, message))
-  return new Promise((resolve) => {
-    let sent = 1
-    const start = performance.now()
-    const stop = a.onMessage(() => {
-      if (sent === count) {
-        stop()
-        stopEcho()
-        resolve((2 * count) / ((performance.now() - start) / 1000))
-        return
-      }
-      sent++
-      a.send('b', payload)
-    })
-    a.send('b', payload)
-  })
-}
-
-const toMegabytes = (messagesPerSecond: number) => (messagesPerSecond * MESSAGE_BYTES) / 1e6
 
 const suite: BenchSuite = {
   core: 'transport-tcp',

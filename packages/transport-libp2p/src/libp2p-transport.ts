@@ -6,17 +6,21 @@ import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import {
   assertNodeId,
-  DecodeError,
   FrameDecoder,
-  FrameTooLargeError,
+  HandlerRegistry,
   type MessageHandler,
   type NodeId,
-  SynodError,
   type Transport,
   TransportClosedError,
   UnknownPeerError,
 } from '@synod/transport'
-import { type LinkHost, OutboundLink } from '@synod/transport/link'
+import {
+  encodeOutboundMessage,
+  frameRefusal,
+  type LinkHost,
+  OutboundLink,
+  pickLinkSettings,
+} from '@synod/transport/link'
 import { createLibp2p } from 'libp2p'
 import {
   emptyStats,
@@ -81,8 +85,8 @@ export class Libp2pTransport<M> implements Transport<M> {
   private readonly links = new Map<NodeId, OutboundLink>()
   private readonly counters: Libp2pTransportStats
   private readonly linkHost: LinkHost
-  private handlers: MessageHandler<M>[] = []
-  private eventHandlers: Libp2pTransportEventHandler[] = []
+  private readonly handlers = new HandlerRegistry<MessageHandler<M>>()
+  private readonly eventHandlers = new HandlerRegistry<Libp2pTransportEventHandler>()
   private closed = false
   private closing: Promise<void> | undefined
 
@@ -103,14 +107,7 @@ export class Libp2pTransport<M> implements Transport<M> {
     this.libp2p = libp2p
     this.counters = counters
     this.linkHost = {
-      maxFrameBytes: options.maxFrameBytes,
-      sendQueueLimit: options.sendQueueLimit,
-      onFull: options.onFull,
-      reconnectInitialDelayMs: options.reconnectInitialDelayMs,
-      reconnectMaxDelayMs: options.reconnectMaxDelayMs,
-      maxFramesPerWrite: options.maxFramesPerWrite,
-      maxBytesPerWrite: options.maxBytesPerWrite,
-      random: options.random,
+      ...pickLinkSettings(options),
       stats: counters,
       open: async (peer, signal) => streamConnection(await this.openStream(peer, signal)),
       emit,
@@ -146,12 +143,7 @@ export class Libp2pTransport<M> implements Transport<M> {
     assertNodeId('to', to)
     if (this.closed) throw new TransportClosedError(this.localId)
     if (!this.members.has(to)) throw new UnknownPeerError(to)
-    const bytes = this.options.codec.encode(message)
-    if (!(bytes instanceof Uint8Array)) {
-      throw new TypeError(`codec.encode: expected Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`)
-    }
-    if (bytes.length > this.options.maxFrameBytes)
-      throw new FrameTooLargeError(bytes.length, this.options.maxFrameBytes)
+    const bytes = encodeOutboundMessage(this.options.codec, message, this.options.maxFrameBytes)
     if (to === this.localId) {
       this.counters.messagesQueued++
       setImmediate(() => {
@@ -181,12 +173,7 @@ export class Libp2pTransport<M> implements Transport<M> {
    * ```
    */
   onMessage(handler: MessageHandler<M>): () => void {
-    if (typeof handler !== 'function')
-      throw new TypeError(`handler: expected a function, got ${typeof handler}`)
-    this.handlers = [...this.handlers, handler]
-    return () => {
-      this.handlers = this.handlers.filter((h) => h !== handler)
-    }
+    return this.handlers.add(handler)
   }
 
   /**
@@ -200,12 +187,7 @@ export class Libp2pTransport<M> implements Transport<M> {
    * ```
    */
   onEvent(handler: Libp2pTransportEventHandler): () => void {
-    if (typeof handler !== 'function')
-      throw new TypeError(`handler: expected a function, got ${typeof handler}`)
-    this.eventHandlers = [...this.eventHandlers, handler]
-    return () => {
-      this.eventHandlers = this.eventHandlers.filter((h) => h !== handler)
-    }
+    return this.eventHandlers.add(handler)
   }
 
   /**
@@ -257,12 +239,12 @@ export class Libp2pTransport<M> implements Transport<M> {
     if (this.closing) return this.closing
     this.closed = true
     for (const link of this.links.values()) link.close()
-    this.handlers = []
+    this.handlers.clear()
     this.closing = (async () => {
       try {
         await this.libp2p.stop()
       } finally {
-        this.eventHandlers = []
+        this.eventHandlers.clear()
       }
     })()
     return this.closing
@@ -333,13 +315,9 @@ export class Libp2pTransport<M> implements Transport<M> {
 
   /** @internal reports an event to every event handler, never throwing into the caller */
   emit(event: Libp2pTransportEvent): void {
-    for (const handler of this.eventHandlers) {
-      try {
-        handler(event)
-      } catch {
-        // an event handler's failure must not reach libp2p internals
-      }
-    }
+    this.eventHandlers.callEach([event], () => {
+      // an event handler's failure must not reach libp2p internals
+    })
   }
 
   private async openStream(peer: NodeId, signal: AbortSignal): Promise<Stream> {
@@ -357,6 +335,7 @@ export class Libp2pTransport<M> implements Transport<M> {
       return
     }
     this.counters.messagesDelivered++
+    // written out, not callEach: no argument array or closure per delivered message
     for (const handler of this.handlers) {
       try {
         handler(from, message)
@@ -369,10 +348,7 @@ export class Libp2pTransport<M> implements Transport<M> {
 
   private refuseFrame(from: NodeId, peerId: string, error: unknown): void {
     this.counters.framesRefused++
-    const refusal = SynodError.isInstance(error)
-      ? error
-      : new DecodeError(error instanceof Error ? error.message : String(error), { cause: error })
-    this.emit({ type: 'frame-refused', from, peerId, error: refusal })
+    this.emit({ type: 'frame-refused', from, peerId, error: frameRefusal(error) })
   }
 }
 

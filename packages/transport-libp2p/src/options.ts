@@ -1,6 +1,6 @@
 import type { PrivateKey } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
-import { assertNodeId, type Codec, type NodeId } from '@synod/transport'
+import { assertCodec, assertNodeId, type Codec, type NodeId } from '@synod/transport'
 import {
   describeValue as describe,
   type LinkOptions,
@@ -154,15 +154,7 @@ export function resolveOptions<M>(options: Libp2pTransportOptions<M>): ResolvedO
     throw new TypeError(`options: expected an object, got ${describe(options)}`)
   }
   assertNodeId('localId', options.localId)
-  const codec = options.codec as unknown
-  if (
-    typeof codec !== 'object' ||
-    codec === null ||
-    typeof (codec as Codec<M>).encode !== 'function' ||
-    typeof (codec as Codec<M>).decode !== 'function'
-  ) {
-    throw new TypeError(`codec: expected an object with encode and decode functions, got ${describe(codec)}`)
-  }
+  assertCodec('codec', options.codec)
   const listen = options.listen ?? ['/ip4/127.0.0.1/tcp/0']
   assertMultiaddrs('listen', listen)
   if (!Array.isArray(options.members)) {
@@ -200,7 +192,7 @@ export function resolveOptions<M>(options: Libp2pTransportOptions<M>): ResolvedO
     privateKey: options.privateKey,
     listen: [...listen],
     members,
-    codec: codec as Codec<M>,
+    codec: options.codec,
     protocol,
     ...link,
   }

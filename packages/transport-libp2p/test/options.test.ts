@@ -1,5 +1,6 @@
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { jsonCodec } from '@synod/transport'
+import { linkOptionsCompliance } from '@synod/transport/compliance'
 import { describe, expect, it } from 'vitest'
 import {
   assertEd25519PeerId,
@@ -114,66 +115,11 @@ const cases: Array<
     `members[1].peerId: duplicate peer id "${peerB}"`,
   ],
   [
-    'a zero maxFrameBytes',
-    { maxFrameBytes: 0 },
-    RangeError,
-    'maxFrameBytes: expected a positive integer, got 0',
-  ],
-  [
-    'a huge maxFrameBytes',
-    { maxFrameBytes: 2 ** 32 },
-    RangeError,
-    'maxFrameBytes: expected at most 4294967295, got 4294967296',
-  ],
-  [
-    'a fractional sendQueueLimit',
-    { sendQueueLimit: 1.5 },
-    RangeError,
-    'sendQueueLimit: expected a positive integer, got 1.5',
-  ],
-  [
-    'a string sendQueueLimit',
-    { sendQueueLimit: '10' },
-    TypeError,
-    'sendQueueLimit: expected a positive integer, got string',
-  ],
-  [
-    'an unknown onFull',
-    { onFull: 'block' },
-    RangeError,
-    'onFull: expected "drop-oldest", "drop-newest" or "throw", got "block"',
-  ],
-  [
-    'a negative initial delay',
-    { reconnect: { initialDelayMs: -1 } },
-    RangeError,
-    'reconnect.initialDelayMs: expected a positive integer, got -1',
-  ],
-  [
-    'a max delay under the initial',
-    { reconnect: { initialDelayMs: 100, maxDelayMs: 50 } },
-    RangeError,
-    'reconnect.maxDelayMs: expected at least reconnect.initialDelayMs (100), got 50',
-  ],
-  [
-    'a zero maxFramesPerWrite',
-    { maxFramesPerWrite: 0 },
-    RangeError,
-    'maxFramesPerWrite: expected a positive integer, got 0',
-  ],
-  [
-    'a NaN maxBytesPerWrite',
-    { maxBytesPerWrite: Number.NaN },
-    RangeError,
-    'maxBytesPerWrite: expected a positive integer, got NaN',
-  ],
-  [
     'a protocol without a slash',
     { protocol: 'synod' },
     RangeError,
     'protocol: expected a string starting with "/", got "synod"',
   ],
-  ['a random that is not a function', { random: 4 }, TypeError, 'random: expected a function, got number'],
   [
     'a short seed',
     { privateKey: new Uint8Array(31) },
@@ -199,6 +145,8 @@ const cases: Array<
     `members[0].id: peer id "${peerA}" is this node's, expected id "a", got "z"`,
   ],
 ]
+
+linkOptionsCompliance('createLibp2pTransport', (bad) => createLibp2pTransport({ ...base, ...bad }))
 
 describe('createLibp2pTransport options', () => {
   it.each(cases)('refuses %s', async (_, override, errorClass, message) => {

@@ -1,4 +1,4 @@
-import { assertNodeId, type Codec, type NodeId } from '@synod/transport'
+import { assertCodec, assertNodeId, type Codec, type NodeId } from '@synod/transport'
 import {
   describeValue as describe,
   type LinkOptions,
@@ -253,15 +253,7 @@ export function resolveOptions<M>(options: TcpTransportOptions<M>): ResolvedOpti
     throw new TypeError(`options: expected an object, got ${describe(options)}`)
   }
   assertTcpNodeId('localId', options.localId)
-  const codec = options.codec as unknown
-  if (
-    typeof codec !== 'object' ||
-    codec === null ||
-    typeof (codec as Codec<M>).encode !== 'function' ||
-    typeof (codec as Codec<M>).decode !== 'function'
-  ) {
-    throw new TypeError(`codec: expected an object with encode and decode functions, got ${describe(codec)}`)
-  }
+  assertCodec('codec', options.codec)
   const listen = options.listen ?? {}
   if (typeof listen !== 'object' || listen === null) {
     throw new TypeError(`listen: expected an object with host and port, got ${describe(listen)}`)
@@ -323,7 +315,7 @@ export function resolveOptions<M>(options: TcpTransportOptions<M>): ResolvedOpti
     localId: options.localId,
     listen: { host: listenHost, port: listenPort },
     members,
-    codec: codec as Codec<M>,
+    codec: options.codec,
     clusterId,
     secret: secret === undefined ? undefined : new Uint8Array(secret),
     handshakeTimeoutMs: positiveInteger(

@@ -1,16 +1,20 @@
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net'
 import {
-  DecodeError,
   FrameDecoder,
-  FrameTooLargeError,
+  HandlerRegistry,
   type MessageHandler,
   type NodeId,
-  SynodError,
   type Transport,
   TransportClosedError,
   UnknownPeerError,
 } from '@synod/transport'
-import { type LinkHost, OutboundLink } from '@synod/transport/link'
+import {
+  encodeOutboundMessage,
+  frameRefusal,
+  type LinkHost,
+  OutboundLink,
+  pickLinkSettings,
+} from '@synod/transport/link'
 import { type HandshakeRefusalReason, HandshakeRefusedError } from './errors.js'
 import {
   emptyStats,
@@ -100,8 +104,8 @@ export class TcpTransport<M> implements Transport<M> {
   private pendingHandshakes = 0
   private readonly counters: TcpTransportStats = emptyStats()
   private readonly linkHost: LinkHost
-  private handlers: MessageHandler<M>[] = []
-  private eventHandlers: TcpTransportEventHandler[] = []
+  private readonly handlers = new HandlerRegistry<MessageHandler<M>>()
+  private readonly eventHandlers = new HandlerRegistry<TcpTransportEventHandler>()
   private closed = false
   private closing: Promise<void> | undefined
 
@@ -114,14 +118,7 @@ export class TcpTransport<M> implements Transport<M> {
     const address = server.address() as AddressInfo
     this.bound = { host: address.address, port: address.port }
     this.linkHost = {
-      maxFrameBytes: options.maxFrameBytes,
-      sendQueueLimit: options.sendQueueLimit,
-      onFull: options.onFull,
-      reconnectInitialDelayMs: options.reconnectInitialDelayMs,
-      reconnectMaxDelayMs: options.reconnectMaxDelayMs,
-      maxFramesPerWrite: options.maxFramesPerWrite,
-      maxBytesPerWrite: options.maxBytesPerWrite,
-      random: options.random,
+      ...pickLinkSettings(options),
       stats: this.counters,
       open: async (peer, signal) => socketConnection(await this.dial(peer, signal)),
       emit: (event) => this.emit(event),
@@ -165,12 +162,7 @@ export class TcpTransport<M> implements Transport<M> {
     assertTcpNodeId('to', to)
     if (this.closed) throw new TransportClosedError(this.localId)
     if (to !== this.localId && !this.options.members.has(to)) throw new UnknownPeerError(to)
-    const bytes = this.options.codec.encode(message)
-    if (!(bytes instanceof Uint8Array)) {
-      throw new TypeError(`codec.encode: expected Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`)
-    }
-    if (bytes.length > this.options.maxFrameBytes)
-      throw new FrameTooLargeError(bytes.length, this.options.maxFrameBytes)
+    const bytes = encodeOutboundMessage(this.options.codec, message, this.options.maxFrameBytes)
     if (to === this.localId) {
       this.counters.messagesQueued++
       setImmediate(() => {
@@ -200,12 +192,7 @@ export class TcpTransport<M> implements Transport<M> {
    * ```
    */
   onMessage(handler: MessageHandler<M>): () => void {
-    if (typeof handler !== 'function')
-      throw new TypeError(`handler: expected a function, got ${typeof handler}`)
-    this.handlers = [...this.handlers, handler]
-    return () => {
-      this.handlers = this.handlers.filter((h) => h !== handler)
-    }
+    return this.handlers.add(handler)
   }
 
   /**
@@ -219,12 +206,7 @@ export class TcpTransport<M> implements Transport<M> {
    * ```
    */
   onEvent(handler: TcpTransportEventHandler): () => void {
-    if (typeof handler !== 'function')
-      throw new TypeError(`handler: expected a function, got ${typeof handler}`)
-    this.eventHandlers = [...this.eventHandlers, handler]
-    return () => {
-      this.eventHandlers = this.eventHandlers.filter((h) => h !== handler)
-    }
+    return this.eventHandlers.add(handler)
   }
 
   /**
@@ -278,7 +260,7 @@ export class TcpTransport<M> implements Transport<M> {
     if (this.closing) return this.closing
     this.closed = true
     for (const link of this.links.values()) link.close()
-    this.handlers = []
+    this.handlers.clear()
     for (const timer of this.handshakeTimers) clearTimeout(timer)
     this.handshakeTimers.clear()
     for (const socket of this.sockets) socket.destroy()
@@ -286,20 +268,16 @@ export class TcpTransport<M> implements Transport<M> {
     this.closing = new Promise<void>((resolve) => {
       this.server.close(() => resolve())
     }).finally(() => {
-      this.eventHandlers = []
+      this.eventHandlers.clear()
     })
     return this.closing
   }
 
   /** @internal reports an event to every event handler, never throwing into the caller */
   emit(event: TcpTransportEvent): void {
-    for (const handler of this.eventHandlers) {
-      try {
-        handler(event)
-      } catch {
-        // an event handler's failure must not reach socket callbacks
-      }
-    }
+    this.eventHandlers.callEach([event], () => {
+      // an event handler's failure must not reach socket callbacks
+    })
   }
 
   private track(socket: Socket): void {
@@ -529,6 +507,7 @@ export class TcpTransport<M> implements Transport<M> {
 
   private deliver(from: NodeId, message: M): void {
     this.counters.messagesDelivered++
+    // written out, not callEach: no argument array or closure per delivered message
     for (const handler of this.handlers) {
       try {
         handler(from, message)
@@ -541,10 +520,7 @@ export class TcpTransport<M> implements Transport<M> {
 
   private refuseFrame(from: NodeId, error: unknown): void {
     this.counters.framesRefused++
-    const refusal = SynodError.isInstance(error)
-      ? error
-      : new DecodeError(error instanceof Error ? error.message : String(error), { cause: error })
-    this.emit({ type: 'frame-refused', from, error: refusal })
+    this.emit({ type: 'frame-refused', from, error: frameRefusal(error) })
   }
 }
 

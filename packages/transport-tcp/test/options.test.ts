@@ -1,4 +1,5 @@
 import { jsonCodec } from '@synod/transport'
+import { linkOptionsCompliance } from '@synod/transport/compliance'
 import { describe, expect, it } from 'vitest'
 import { createTcpTransport, startTcpCluster, type TcpTransportOptions } from '../src/index.js'
 
@@ -144,63 +145,9 @@ const cases: Array<
     RangeError,
     'handshakeTimeoutMs: expected a positive integer, got 0',
   ],
-  [
-    'a zero maxFrameBytes',
-    { maxFrameBytes: 0 },
-    RangeError,
-    'maxFrameBytes: expected a positive integer, got 0',
-  ],
-  [
-    'a huge maxFrameBytes',
-    { maxFrameBytes: 2 ** 32 },
-    RangeError,
-    'maxFrameBytes: expected at most 4294967295, got 4294967296',
-  ],
-  [
-    'a fractional sendQueueLimit',
-    { sendQueueLimit: 1.5 },
-    RangeError,
-    'sendQueueLimit: expected a positive integer, got 1.5',
-  ],
-  [
-    'a string sendQueueLimit',
-    { sendQueueLimit: '10' },
-    TypeError,
-    'sendQueueLimit: expected a positive integer, got string',
-  ],
-  [
-    'an unknown onFull',
-    { onFull: 'block' },
-    RangeError,
-    'onFull: expected "drop-oldest", "drop-newest" or "throw", got "block"',
-  ],
-  ['reconnect not an object', { reconnect: 5 }, TypeError, 'reconnect: expected an object, got number'],
-  [
-    'a negative initial delay',
-    { reconnect: { initialDelayMs: -1 } },
-    RangeError,
-    'reconnect.initialDelayMs: expected a positive integer, got -1',
-  ],
-  [
-    'a max delay under the initial',
-    { reconnect: { initialDelayMs: 100, maxDelayMs: 50 } },
-    RangeError,
-    'reconnect.maxDelayMs: expected at least reconnect.initialDelayMs (100), got 50',
-  ],
-  [
-    'a zero maxFramesPerWrite',
-    { maxFramesPerWrite: 0 },
-    RangeError,
-    'maxFramesPerWrite: expected a positive integer, got 0',
-  ],
-  [
-    'a NaN maxBytesPerWrite',
-    { maxBytesPerWrite: Number.NaN },
-    RangeError,
-    'maxBytesPerWrite: expected a positive integer, got NaN',
-  ],
-  ['a random that is not a function', { random: 4 }, TypeError, 'random: expected a function, got number'],
 ]
+
+linkOptionsCompliance('createTcpTransport', (bad) => createTcpTransport({ ...base, ...bad }))
 
 describe('createTcpTransport options', () => {
   it.each(cases)('refuses %s', async (_, override, errorClass, message) => {

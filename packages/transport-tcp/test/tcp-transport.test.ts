@@ -3,15 +3,12 @@ import {
   DecodeError,
   FrameTooLargeError,
   jsonCodec,
-  SendQueueFullError,
   TransportClosedError,
   TruncatedFrameError,
-  UnknownPeerError,
 } from '@synod/transport'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   createTcpTransport,
-  type QueueFullPolicy,
   startTcpCluster,
   type TcpCluster,
   type TcpClusterOptions,
@@ -51,66 +48,6 @@ async function pairOf(options: Partial<TcpClusterOptions<Note>> = {}) {
 }
 
 describe('TcpTransport', () => {
-  it('throws UnknownPeerError for a destination outside the membership', async () => {
-    const [a] = await pairOf()
-    expect(() => a.send('z', note(1))).toThrow(UnknownPeerError)
-    expect(() => a.send('z', note(1))).toThrow('peer "z" is not a member')
-  })
-
-  it('delivers a message to itself locally, through the codec', async () => {
-    const [a] = await pairOf()
-    const received = inbox(a)
-    const sent = note(1, 'to me')
-    a.send('a', sent)
-    await until(() => received.length === 1, 'local delivery')
-    expect(received).toEqual([{ from: 'a', message: sent }])
-    expect(received[0]?.message).not.toBe(sent)
-    expect(a.stats()).toMatchObject({ messagesQueued: 1, messagesDelivered: 1, messagesSent: 0 })
-  })
-
-  it('refuses an encoded message larger than maxFrameBytes at send time', async () => {
-    const [a] = await pairOf({ maxFrameBytes: 64 })
-    expect(() => a.send('b', note(1, 'x'.repeat(100)))).toThrow(FrameTooLargeError)
-  })
-
-  it('coalesces many frames per socket.write, and writes one frame per write with maxFramesPerWrite: 1', async () => {
-    for (const maxFramesPerWrite of [undefined, 1]) {
-      const [a, b] = await pairOf(maxFramesPerWrite ? { maxFramesPerWrite } : {})
-      const received = inbox(b)
-      a.send('b', note(-1)) // open the link first
-      await until(() => received.length === 1, 'the first message')
-      const count = 2000
-      for (let i = 0; i < count; i++) a.send('b', note(i))
-      await until(() => received.length === count + 1, `${count} messages`)
-      expect(received.slice(1).map((r) => r.message.seq)).toEqual(Array.from({ length: count }, (_, i) => i))
-      const stats = a.stats()
-      expect(stats.messagesSent).toBe(count + 1)
-      if (maxFramesPerWrite === 1) expect(stats.writes).toBe(count + 1)
-      else expect(stats.writes).toBeLessThanOrEqual(10)
-      expect(b.stats().messagesDelivered).toBe(count + 1)
-      expect(stats.queuedMessages).toBe(0)
-      // every frame byte written arrived (handshakes are not counted)
-      expect(b.stats().bytesReceived).toBe(stats.bytesSent)
-      expect(stats).toMatchObject({ linksOpened: 1, dialsFailed: 0, peersRefused: 0 })
-      expect(b.stats().connectionsAccepted).toBe(1)
-    }
-  })
-
-  it('reports a throwing handler as handler-failed and still runs the others', async () => {
-    const [a, b] = await pairOf()
-    const seen = events(b)
-    b.onMessage(() => {
-      throw new Error('boom')
-    })
-    const received = inbox(b)
-    a.send('b', note(1))
-    await until(() => received.length === 1, 'the delivery')
-    expect(b.stats().handlerErrors).toBe(1)
-    const failure = seen.find((e) => e.type === 'handler-failed')
-    expect(failure).toMatchObject({ type: 'handler-failed', from: 'a' })
-    expect(failure?.type === 'handler-failed' && (failure.error as Error).message).toBe('boom')
-  })
-
   it('refuses undecodable, oversized and truncated frames, closes that connection, and keeps serving', async () => {
     const [a, b] = await pairOf({ maxFrameBytes: 1024 })
     const received = inbox(b)
@@ -164,68 +101,18 @@ describe('TcpTransport', () => {
   })
 })
 
-describe('queue-full policy', () => {
-  // b's port is unknown at first, so a's dials fail and its queue to b fills up
-  async function pair(onFull: QueueFullPolicy) {
+describe('dialing', () => {
+  it('fails a dial to a member whose port is not known yet, naming the fix', async () => {
     const members = [{ id: 'a' }, { id: 'b' }]
-    const options = {
-      members,
-      codec,
-      sendQueueLimit: 3,
-      onFull,
-      reconnect: { initialDelayMs: 5_000, maxDelayMs: 5_000 },
-    }
-    const a = await createTcpTransport({ ...options, localId: 'a' })
-    const b = await createTcpTransport({ ...options, localId: 'b' })
-    cleanups.push(
-      () => a.close(),
-      () => b.close(),
-    )
-    return { a, b }
-  }
-
-  it('drop-oldest (the default) keeps the newest messages, counts the drops, and delivers once reachable', async () => {
-    const { a, b } = await pair('drop-oldest')
+    const a = await createTcpTransport({ localId: 'a', members, codec, reconnect: { initialDelayMs: 5_000 } })
+    cleanups.push(() => a.close())
     const seen = events(a)
-    const received = inbox(b)
-    for (let i = 0; i < 5; i++) a.send('b', note(i))
-    expect(a.stats()).toMatchObject({ messagesDropped: 2, queuedMessages: 3 })
-    expect(seen.filter((e) => e.type === 'message-dropped')).toEqual([
-      { type: 'message-dropped', to: 'b', reason: 'queue-full', count: 1 },
-      { type: 'message-dropped', to: 'b', reason: 'queue-full', count: 1 },
-    ])
+    a.send('b', note(1))
     await until(() => a.stats().dialsFailed === 1, 'the failed dial')
     const failure = seen.find((e) => e.type === 'dial-failed')
     expect(failure?.type === 'dial-failed' && failure.error.message).toBe(
       'the address of "b" is not known yet: call setPeerAddress',
     )
-    a.setPeerAddress('b', b.address())
-    await until(() => received.length === 3, 'the kept messages')
-    expect(received.map((r) => r.message.seq)).toEqual([2, 3, 4])
-  })
-
-  it('drop-newest keeps the oldest messages', async () => {
-    const { a, b } = await pair('drop-newest')
-    const received = inbox(b)
-    for (let i = 0; i < 5; i++) a.send('b', note(i))
-    expect(a.stats().messagesDropped).toBe(2)
-    await until(() => a.stats().dialsFailed === 1, 'the failed dial')
-    a.setPeerAddress('b', b.address())
-    await until(() => received.length === 3, 'the kept messages')
-    expect(received.map((r) => r.message.seq)).toEqual([0, 1, 2])
-  })
-
-  it('throw raises SendQueueFullError and keeps the queue as it was', async () => {
-    const { a, b } = await pair('throw')
-    const received = inbox(b)
-    for (let i = 0; i < 3; i++) a.send('b', note(i))
-    expect(() => a.send('b', note(3))).toThrow(SendQueueFullError)
-    expect(() => a.send('b', note(3))).toThrow('send queue to "b" is full (3 messages)')
-    expect(a.stats()).toMatchObject({ messagesDropped: 0, messagesQueued: 3, queuedMessages: 3 })
-    await until(() => a.stats().dialsFailed === 1, 'the failed dial')
-    a.setPeerAddress('b', b.address())
-    await until(() => received.length === 3, 'the queued messages')
-    expect(received.map((r) => r.message.seq)).toEqual([0, 1, 2])
   })
 })
 
@@ -295,50 +182,6 @@ describe('reconnect', () => {
     expect(received.map((r) => r.message.seq)).toEqual([1, 2])
     expect(a.stats().linksOpened).toBe(2)
     expect(b.stats()).toMatchObject({ framesRefused: 1, connectionsAccepted: 2 })
-  })
-})
-
-describe('backpressure', () => {
-  it('waits for drain when the socket buffer is full, and delivers everything in order', async () => {
-    const [a, b] = await pairOf()
-    const received = inbox(b)
-    const count = 400
-    const text = 'y'.repeat(32 * 1024) // 400 × 32 KiB ≈ 13 MB, far beyond the socket's 16 KiB high-water mark
-    for (let i = 0; i < count; i++) a.send('b', note(i, text))
-    await until(() => received.length === count, `${count} large messages`, 15_000)
-    expect(received.map((r) => r.message.seq)).toEqual(Array.from({ length: count }, (_, i) => i))
-    expect(received.every((r) => r.message.text === text)).toBe(true)
-    const stats = a.stats()
-    expect(stats.backpressureWaits).toBeGreaterThan(0)
-    expect(stats.messagesSent).toBe(count)
-    // at most 1 MiB per write: 31 frames of 32 KiB (plus headers) each
-    expect(stats.writes).toBeGreaterThanOrEqual(Math.ceil(count / 31))
-  })
-})
-
-describe('reconnect backoff', () => {
-  async function unreachable(random: () => number) {
-    // a port nothing listens on: take one from a closed transport
-    const probe = await createTcpTransport({ localId: 'x', members: [], codec })
-    const { port } = probe.address()
-    await probe.close()
-    const a = await createTcpTransport({
-      localId: 'a',
-      members: [{ id: 'b', host: '127.0.0.1', port }],
-      codec,
-      reconnect: { initialDelayMs: 10, maxDelayMs: 40 },
-      random,
-    })
-    cleanups.push(() => a.close())
-    const seen = events(a)
-    a.send('b', note(1))
-    await until(() => seen.filter((e) => e.type === 'dial-failed').length >= 5, 'five failed dials')
-    return seen.flatMap((e) => (e.type === 'dial-failed' ? [e.retryInMs] : [])).slice(0, 5)
-  }
-
-  it('doubles the delay up to the maximum, with equal jitter from the injected random', async () => {
-    expect(await unreachable(() => 0)).toEqual([5, 10, 20, 20, 20])
-    expect(await unreachable(() => 0.999_999)).toEqual([10, 20, 40, 40, 40])
   })
 })
 

@@ -1,4 +1,5 @@
 import { DecodeError, FrameTooLargeError } from './errors.js'
+import { describeValue } from './link/options.js'
 import type { Codec } from './types.js'
 
 /** The default largest encoded message a codec accepts: 1 MiB. */
@@ -97,5 +98,30 @@ export function bytesCodec(options: { maxBytes?: number } = {}): Codec<Uint8Arra
         throw new DecodeError(`${bytes.length} bytes exceeds the limit of ${maxBytes}`)
       return bytes.slice()
     },
+  }
+}
+
+/**
+ * Checks that `value` is a codec: an object with `encode` and `decode` functions.
+ *
+ * @param name - the option's name, for the message
+ * @param value - the value to check
+ * @throws {TypeError} when it is not an object with both functions
+ * @example
+ * ```ts
+ * assertCodec('codec', jsonCodec()) // ok
+ * assertCodec('codec', undefined) // TypeError: codec: expected an object with encode and decode functions, got undefined
+ * ```
+ */
+export function assertCodec(name: string, value: unknown): asserts value is Codec<unknown> {
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    typeof (value as Codec<unknown>).encode !== 'function' ||
+    typeof (value as Codec<unknown>).decode !== 'function'
+  ) {
+    throw new TypeError(
+      `${name}: expected an object with encode and decode functions, got ${describeValue(value)}`,
+    )
   }
 }

@@ -22,6 +22,13 @@ import { jsonCodec } from './codec.js'
 import { SynodError, TransportClosedError } from './errors.js'
 import type { Codec, NodeId, Transport } from './types.js'
 
+export {
+  type LinkComplianceOptions,
+  type LinkTransport,
+  linkOptionsCompliance,
+  linkTransportCompliance,
+} from './link-compliance.js'
+
 /** The message the suite sends. */
 export interface ComplianceMessage {
   kind: 'compliance'
@@ -29,22 +36,34 @@ export interface ComplianceMessage {
   body: string
 }
 
+/**
+ * Checks that a parsed value is a `ComplianceMessage` and returns a copy of it, for
+ * transports that validate messages rather than decode bytes.
+ *
+ * @throws {Error} `not a compliance message` for anything else
+ * @example
+ * ```ts
+ * validateComplianceMessage({ kind: 'compliance', seq: 1, body: 'x' }) // the same message
+ * ```
+ */
+export function validateComplianceMessage(value: unknown): ComplianceMessage {
+  const v = value as Partial<ComplianceMessage> | null
+  if (
+    typeof v !== 'object' ||
+    v === null ||
+    v.kind !== 'compliance' ||
+    !Number.isSafeInteger(v.seq) ||
+    typeof v.body !== 'string'
+  ) {
+    throw new Error('not a compliance message')
+  }
+  return { kind: 'compliance', seq: v.seq as number, body: v.body }
+}
+
 /** A strict codec for `ComplianceMessage`, for transports that need one. */
 export const complianceCodec: Codec<ComplianceMessage> = jsonCodec<ComplianceMessage>({
   maxBytes: 1024 * 1024,
-  validate(value) {
-    const v = value as Partial<ComplianceMessage> | null
-    if (
-      typeof v !== 'object' ||
-      v === null ||
-      v.kind !== 'compliance' ||
-      !Number.isSafeInteger(v.seq) ||
-      typeof v.body !== 'string'
-    ) {
-      throw new Error('not a compliance message')
-    }
-    return { kind: 'compliance', seq: v.seq as number, body: v.body }
-  },
+  validate: validateComplianceMessage,
 })
 
 /** What `setup` returns: one transport per requested id, in the same order. */

@@ -14,7 +14,13 @@
  */
 
 export { BinaryReader, BinaryWriter } from './binary.js'
-export { bytesCodec, DEFAULT_MAX_MESSAGE_BYTES, type JsonCodecOptions, jsonCodec } from './codec.js'
+export {
+  assertCodec,
+  bytesCodec,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  type JsonCodecOptions,
+  jsonCodec,
+} from './codec.js'
 export {
   DecodeError,
   FrameTooLargeError,
@@ -34,6 +40,7 @@ export {
   FrameDecoder,
   type FrameOptions,
 } from './framing.js'
+export { HandlerRegistry } from './handler-registry.js'
 export { MemoryNetwork, type MemoryNetworkOptions } from './memory-network.js'
 export { assertNodeId, MAX_NODE_ID_LENGTH } from './node-id.js'
 export type { Codec, MessageHandler, NodeId, Transport } from './types.js'

@@ -29,6 +29,7 @@ export {
   describeValue,
   type LinkOptions,
   type LinkSettings,
+  pickLinkSettings,
   positiveIntegerOption,
   type QueueFullPolicy,
   queueFullPolicyOption,
@@ -38,3 +39,4 @@ export {
 } from './link/options.js'
 export { type LinkConnection, type LinkHost, type LinkState, OutboundLink } from './link/outbound-link.js'
 export { emptyLinkStats, type LinkEvent, type LinkStats } from './link/stats.js'
+export { encodeOutboundMessage, frameRefusal } from './link/wire.js'

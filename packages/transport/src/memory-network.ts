@@ -1,4 +1,5 @@
 import { TransportClosedError, UnknownPeerError } from './errors.js'
+import { HandlerRegistry } from './handler-registry.js'
 import { assertNodeId } from './node-id.js'
 import type { Codec, MessageHandler, NodeId, Transport } from './types.js'
 
@@ -122,7 +123,7 @@ export class MemoryNetwork<M> {
 class MemoryTransport<M> implements Transport<M> {
   readonly localId: NodeId
   private readonly network: MemoryNetwork<M>
-  private handlers: MessageHandler<M>[] = []
+  private readonly handlers = new HandlerRegistry<MessageHandler<M>>()
   private closed = false
 
   constructor(localId: NodeId, network: MemoryNetwork<M>) {
@@ -137,26 +138,24 @@ class MemoryTransport<M> implements Transport<M> {
   }
 
   onMessage(handler: MessageHandler<M>): () => void {
-    if (typeof handler !== 'function')
-      throw new TypeError(`handler: expected a function, got ${typeof handler}`)
-    this.handlers = [...this.handlers, handler]
-    return () => {
-      this.handlers = this.handlers.filter((h) => h !== handler)
-    }
+    return this.handlers.add(handler)
   }
 
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    this.handlers = []
+    this.handlers.clear()
     this.network.leave(this.localId, this)
   }
 
   /** @internal Returns whether a handler saw the message. */
   deliver(from: NodeId, message: M): boolean {
     if (this.closed) return false
-    const handlers = this.handlers
-    for (const handler of handlers) handler(from, message)
-    return handlers.length > 0
+    let called = false
+    for (const handler of this.handlers) {
+      handler(from, message)
+      called = true
+    }
+    return called
   }
 }

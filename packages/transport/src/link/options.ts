@@ -253,3 +253,27 @@ export function resolveLinkOptions(options: LinkOptions): LinkSettings {
     random,
   }
 }
+
+/**
+ * Copies the link settings out of a transport's resolved options (which hold more), for
+ * the `LinkHost` its links read.
+ *
+ * @param settings - resolved options that include every link setting
+ * @returns the link settings alone
+ * @example
+ * ```ts
+ * const host: LinkHost = { ...pickLinkSettings(resolved), stats, open, emit }
+ * ```
+ */
+export function pickLinkSettings(settings: LinkSettings): LinkSettings {
+  return {
+    maxFrameBytes: settings.maxFrameBytes,
+    sendQueueLimit: settings.sendQueueLimit,
+    onFull: settings.onFull,
+    reconnectInitialDelayMs: settings.reconnectInitialDelayMs,
+    reconnectMaxDelayMs: settings.reconnectMaxDelayMs,
+    maxFramesPerWrite: settings.maxFramesPerWrite,
+    maxBytesPerWrite: settings.maxBytesPerWrite,
+    random: settings.random,
+  }
+}
