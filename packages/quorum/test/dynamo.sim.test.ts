@@ -12,6 +12,7 @@
  * - concurrent puts come back as siblings.
  */
 import {
+  type DelayDistribution,
   type NemesisOptions,
   type NodeContext,
   type RunSimulationOptions,
@@ -21,12 +22,12 @@ import {
   sweepAsync,
 } from '@synod/sim'
 import { describe, expect, it } from 'vitest'
-import type { DynamoMessage } from '../src/core/dynamo.js'
+import type { DynamoMessage, DynamoValue } from '../src/core/dynamo.js'
 import { preferenceList } from '../src/core/preference.js'
 import { descends, type VectorClock } from '../src/core/vector-clock.js'
 import { QuorumTimeoutError } from '../src/errors.js'
 import { DynamoNode, type DynamoNodeOptions } from '../src/node/dynamo.js'
-import { nodeClock, runUntil, settle } from './support/sim.js'
+import { expectReplays, nodeClock, runUntil, settle } from './support/sim.js'
 
 const members = ['n1', 'n2', 'n3', 'n4', 'n5']
 const timing = { tickMs: 10, retryMs: 30, suspectAfterMs: 40, timeoutMs: 400, handoffIntervalMs: 100 }
@@ -40,6 +41,28 @@ function makeNode(ctx: NodeContext<DynamoMessage>, options: Partial<DynamoNodeOp
     ...timing,
     ...options,
   })
+}
+
+/** A simulation of the five members for a scripted test: no nemesis, every link with `delay`. */
+function scripted(
+  seed: number,
+  options: Partial<DynamoNodeOptions>,
+  delay: DelayDistribution,
+): Simulation<DynamoMessage, DynamoNode> {
+  return new Simulation<DynamoMessage, DynamoNode>({
+    seed,
+    nodeIds: members,
+    node: (ctx) => makeNode(ctx, options),
+    network: { delay },
+  })
+}
+
+/** The values node `id` holds locally for `key`. */
+function localValues(sim: Simulation<DynamoMessage, DynamoNode>, id: string, key: string): DynamoValue[] {
+  return sim
+    .node(id)
+    .core.local(key)
+    .map((s) => s.value)
 }
 
 interface Acked {
@@ -169,18 +192,10 @@ describe('Dynamo-style store on the simulator', () => {
   })
 
   it('replays exactly: two runs of one seed give the same trace', async () => {
-    // (checkDeterminismAsync reuses one options object; these runs keep client state in it, so build it twice)
-    const first = await runSimulationAsync({
+    await expectReplays(() => ({
       ...storeRun(3, { n: 3, r: 2, w: 2, sloppy: true }, partitions, faultyLinks),
       finalCheck: undefined,
-    })
-    const second = await runSimulationAsync({
-      ...storeRun(3, { n: 3, r: 2, w: 2, sloppy: true }, partitions, faultyLinks),
-      finalCheck: undefined,
-    })
-    expect(first.events).toBeGreaterThan(1_000)
-    expect(second.traceHash).toBe(first.traceHash)
-    expect(second.events).toBe(first.events)
+    }))
   })
 
   it('R + W <= N gives no such promise: with R = W = 1 some seed reads stale data even without partitions', async () => {
@@ -204,12 +219,7 @@ describe('Dynamo-style store on the simulator', () => {
   })
 
   it('scripted: a partitioned minority accepts a sloppy write, the majority reads stale data, handoff repairs it after the heal', async () => {
-    const sim = new Simulation<DynamoMessage, DynamoNode>({
-      seed: 1,
-      nodeIds: members,
-      node: (ctx) => makeNode(ctx, { n: 3, r: 2, w: 2, sloppy: true }),
-      network: { delay: { kind: 'constant', ms: 2 } },
-    })
+    const sim = scripted(1, { n: 3, r: 2, w: 2, sloppy: true }, { kind: 'constant', ms: 2 })
     const list = preferenceList('k', members)
     const homes = list.slice(0, 3)
     const standIns = list.slice(3)
@@ -237,34 +247,18 @@ describe('Dynamo-style store on the simulator', () => {
     sim.network.heal()
     await runUntil(sim, sim.now + 1_000)
     for (const home of homes)
-      expect(
-        sim
-          .node(home)
-          .core.local('k')
-          .map((s) => s.value),
-      ).toEqual(hintedHomes.includes(home) ? ['v2'] : ['v1'])
+      expect(localValues(sim, home, 'k')).toEqual(hintedHomes.includes(home) ? ['v2'] : ['v1'])
     for (const id of standIns) expect(sim.node(id).core.hinted().size).toBe(0)
     // a get sees v2, and read repair brings the last home replica up to date
     const fresh = await settle(sim, sim.node(h1).get('k', { r: 3 }), sim.now + 1_000)
     if (!fresh.ok) throw fresh.error
     expect(fresh.value.siblings.map((s) => s.value)).toEqual(['v2'])
     await runUntil(sim, sim.now + 100)
-    for (const home of homes)
-      expect(
-        sim
-          .node(home)
-          .core.local('k')
-          .map((s) => s.value),
-      ).toEqual(['v2'])
+    for (const home of homes) expect(localValues(sim, home, 'k')).toEqual(['v2'])
   })
 
   it('scripted control: the same partition with strict quorums refuses the write instead', async () => {
-    const sim = new Simulation<DynamoMessage, DynamoNode>({
-      seed: 1,
-      nodeIds: members,
-      node: (ctx) => makeNode(ctx, { n: 3, r: 2, w: 2, sloppy: false }),
-      network: { delay: { kind: 'constant', ms: 2 } },
-    })
+    const sim = scripted(1, { n: 3, r: 2, w: 2, sloppy: false }, { kind: 'constant', ms: 2 })
     const list = preferenceList('k', members)
     sim.network.partition([list.slice(0, 3), list.slice(3)])
     const put = await settle(sim, sim.node(list[3] as string).put('k', 'v2'), 2_000)
@@ -293,12 +287,7 @@ describe('Dynamo-style store on the simulator', () => {
   })
 
   it('concurrent puts from two sides come back as siblings; a put with the context resolves them', async () => {
-    const sim = new Simulation<DynamoMessage, DynamoNode>({
-      seed: 3,
-      nodeIds: members,
-      node: (ctx) => makeNode(ctx, { n: 3, r: 3, w: 1, sloppy: false }),
-      network: { delay: { kind: 'uniform', minMs: 1, maxMs: 5 } },
-    })
+    const sim = scripted(3, { n: 3, r: 3, w: 1, sloppy: false }, { kind: 'uniform', minMs: 1, maxMs: 5 })
     const [a, b] = [sim.node('n1'), sim.node('n2')]
     const both = Promise.all([a.put('cart', 'apples'), b.put('cart', 'pears')])
     const puts = await settle(sim, both, 1_000)

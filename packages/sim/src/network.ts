@@ -783,16 +783,18 @@ export class SimNetwork<M> {
   /** A message reaches the end of its link: partitions drop it, clogs hold it. */
   private deliver(envelope: Envelope<M>): void {
     const link = envelope.link
-    if (link.clogged || link.draining) {
-      if (link.held.length >= this.maxHeld) {
-        this.drop(envelope, 'overflow')
-        return
-      }
-      link.held.push(envelope)
-      this.heldCount++
+    if (link.clogged || link.draining) this.hold(link.held, envelope)
+    else this.arrive(envelope)
+  }
+
+  /** Holds a message in a clogged link's or a paused node's queue; drops it when the queue is full. */
+  private hold(queue: Envelope<M>[], envelope: Envelope<M>): void {
+    if (queue.length >= this.maxHeld) {
+      this.drop(envelope, 'overflow')
       return
     }
-    this.arrive(envelope)
+    queue.push(envelope)
+    this.heldCount++
   }
 
   /** A message crosses the link to its node: unless cut, it is handed over, or held while the node is paused. */
@@ -807,16 +809,8 @@ export class SimNetwork<M> {
       this.drop(envelope, 'closed')
       return
     }
-    if (to.paused || to.draining) {
-      if (to.pausedQueue.length >= this.maxHeld) {
-        this.drop(envelope, 'overflow')
-        return
-      }
-      to.pausedQueue.push(envelope)
-      this.heldCount++
-      return
-    }
-    this.hand(envelope)
+    if (to.paused || to.draining) this.hold(to.pausedQueue, envelope)
+    else this.hand(envelope)
   }
 
   /** The node's handlers get the message. */

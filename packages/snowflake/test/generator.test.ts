@@ -11,17 +11,7 @@ import {
   TimestampOverflowError,
 } from '../src/index.js'
 import { assertStrictlyIncreasing, countDuplicates, FakeClock } from './fake-clock.js'
-
-function thrown(call: () => unknown): Error {
-  try {
-    call()
-  } catch (error) {
-    return error as Error
-  }
-  throw new Error('expected a throw')
-}
-
-const T0 = Date.UTC(2024, 0, 1)
+import { T0, thrown } from './helpers.js'
 
 describe('SnowflakeGenerator: construction', () => {
   const bad: [string, unknown, ErrorConstructor, string][] = [

@@ -7,17 +7,7 @@ import {
   type SnowflakeLayout,
 } from '../src/index.js'
 import { countDuplicates, FakeClock } from './fake-clock.js'
-
-function thrown(call: () => unknown): Error {
-  try {
-    call()
-  } catch (error) {
-    return error as Error
-  }
-  throw new Error('expected a throw')
-}
-
-const T0 = Date.UTC(2024, 0, 1)
+import { T0, thrown } from './helpers.js'
 
 describe('MemoryWorkerIdRegistry', () => {
   function setup(layout: SnowflakeLayout = layouts.twitter) {

@@ -6,11 +6,9 @@ import {
   defineLayout,
   layouts,
   SnowflakeGenerator,
-  type SnowflakeLayout,
 } from '../src/index.js'
 import { assertStrictlyIncreasing, countDuplicates, FakeClock } from './fake-clock.js'
-
-const T0 = Date.UTC(2024, 0, 1)
+import { arbitraryLayout, T0 } from './helpers.js'
 
 /** A clock script: steps of -40..+3 ms per read, shifted so that every cycle gains >= 1 ms (waits end). */
 const arbitraryScript = fc
@@ -128,29 +126,19 @@ describe('properties of one generator under any clock', () => {
     )
   })
 
-  const arbitraryLayout: fc.Arbitrary<SnowflakeLayout> = fc
-    .record({
-      timeUnitMs: fc.integer({ min: 1, max: 20 }),
-      timestampBits: fc.integer({ min: 36, max: 45 }),
-      sequenceBits: fc.integer({ min: 1, max: 14 }),
-      nodes: fc.array(fc.integer({ min: 1, max: 6 }), { maxLength: 2 }),
-      sequenceAt: fc.nat(),
-    })
-    .filter((spec) => spec.timestampBits + spec.sequenceBits + spec.nodes.reduce((a, b) => a + b, 0) <= 64)
-    .map((spec) => {
-      const rest = spec.nodes.map((bits, index) => ({ name: `node${index}`, bits }))
-      rest.splice(spec.sequenceAt % (rest.length + 1), 0, { name: 'sequence', bits: spec.sequenceBits })
-      return defineLayout({
-        epochMs: T0 - 2 ** 35,
-        timeUnitMs: spec.timeUnitMs,
-        fields: [{ name: 'timestamp', bits: spec.timestampBits }, ...rest],
-      })
-    })
+  const randomLayout = arbitraryLayout({
+    epochMs: fc.constant(T0 - 2 ** 35),
+    timeUnitMs: { min: 1, max: 20 },
+    timestampBits: { min: 36, max: 45 },
+    sequenceBits: { min: 1, max: 14 },
+    nodeBits: { min: 1, max: 6 },
+    nodeFieldsMax: 2,
+  })
 
   it('the same for random layouts: string ids equal the bigint ids a twin generator issues', () => {
     fc.assert(
       fc.property(
-        arbitraryLayout,
+        randomLayout,
         arbitraryScript,
         arbitraryPolicy,
         fc.nat(),

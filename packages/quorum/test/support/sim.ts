@@ -1,5 +1,13 @@
 /** Glue between @synod/sim and the quorum drivers, for tests. */
-import { flushMicrotasks, type NodeContext, type SimDisk, type Simulation } from '@synod/sim'
+import {
+  flushMicrotasks,
+  type NodeContext,
+  type RunSimulationOptions,
+  runSimulationAsync,
+  type SimDisk,
+  type Simulation,
+} from '@synod/sim'
+import { expect } from 'vitest'
 import type { StoredRecord } from '../../src/core/register.js'
 import type { Clock } from '../../src/node/clock.js'
 import type { RegisterStorage } from '../../src/node/register.js'
@@ -109,4 +117,17 @@ export function channel<M, S extends M>(
       }),
     close: () => transport.close(),
   }
+}
+
+/**
+ * Runs one seed twice and expects the same trace. `build` makes fresh options for
+ * each run: `checkDeterminismAsync` reuses one options object, and these runs keep
+ * client state in it.
+ */
+export async function expectReplays<M, N>(build: () => RunSimulationOptions<M, N>): Promise<void> {
+  const first = await runSimulationAsync(build())
+  const second = await runSimulationAsync(build())
+  expect(first.events).toBeGreaterThan(1_000)
+  expect(second.traceHash).toBe(first.traceHash)
+  expect(second.events).toBe(first.events)
 }

@@ -53,6 +53,11 @@ export interface ConfigChangeRequest {
  * ```
  */
 export function membership(voters: NodeId[], learners: NodeId[] = []): Membership {
+  return simpleMembership(voters, learners)
+}
+
+/** A simple (non-joint) membership of copies of `voters` and `learners`. */
+function simpleMembership(voters: Iterable<NodeId>, learners: Iterable<NodeId>): Membership {
   return {
     voters: [...voters],
     learners: [...learners],
@@ -159,14 +164,7 @@ export function applyConfigChange(current: Membership, request: ConfigChangeRequ
   if (isJoint(current)) {
     if (request.changes.length > 0)
       throw new ConfigChangeRefusedError('the configuration is joint: leave it first (an empty change)')
-    const learners = new Set([...current.learners, ...current.learnersNext])
-    return {
-      voters: [...current.voters],
-      learners: [...learners],
-      votersOutgoing: [],
-      learnersNext: [],
-      autoLeave: false,
-    }
+    return simpleMembership(current.voters, new Set([...current.learners, ...current.learnersNext]))
   }
   if (request.changes.length === 0)
     throw new ConfigChangeRefusedError('no changes, and the configuration is not joint')
@@ -206,23 +204,11 @@ export function applyConfigChange(current: Membership, request: ConfigChangeRequ
   if (simple) {
     // a voter demoted to learner in a simple step becomes a learner at once
     for (const id of learnersNext) learners.add(id)
-    return {
-      voters: [...incoming],
-      learners: [...learners],
-      votersOutgoing: [],
-      learnersNext: [],
-      autoLeave: false,
-    }
+    return simpleMembership(incoming, learners)
   }
   if (sameSet(current.voters, incoming) && learnersNext.size === 0) {
     // no voter changes: only learners changed, no joint configuration needed
-    return {
-      voters: [...incoming],
-      learners: [...learners],
-      votersOutgoing: [],
-      learnersNext: [],
-      autoLeave: false,
-    }
+    return simpleMembership(incoming, learners)
   }
   return {
     voters: [...incoming],

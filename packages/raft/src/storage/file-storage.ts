@@ -47,7 +47,7 @@ import type { PersistedState, RaftStorage, SnapshotWriter } from './types.js'
 import {
   assertBatch,
   assertInteger,
-  assertSnapshotMeta,
+  assertSnapshotToBegin,
   copySnapshotMeta,
   emptyHardState,
   typeName,
@@ -740,12 +740,7 @@ export class FileStorage implements RaftStorage {
   beginSnapshot(meta: SnapshotMeta): Promise<SnapshotWriter> {
     return this.exclusive(async () => {
       this.assertUsable('beginSnapshot')
-      assertSnapshotMeta('beginSnapshot: meta', meta)
-      if (meta.index < this.snapshotIndex) {
-        throw new RangeError(
-          `beginSnapshot: index ${meta.index} is older than the current snapshot at index ${this.snapshotIndex}`,
-        )
-      }
+      assertSnapshotToBegin(meta, this.snapshotIndex)
       await this.writer?.endWith('superseded')
       this.writer = null
       const copy = copySnapshotMeta(meta)

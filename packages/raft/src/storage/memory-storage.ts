@@ -9,7 +9,7 @@ import type { PersistedState, RaftStorage, SnapshotWriter } from './types.js'
 import {
   assertBatch,
   assertInteger,
-  assertSnapshotMeta,
+  assertSnapshotToBegin,
   copySnapshotMeta,
   emptyHardState,
 } from './validate.js'
@@ -267,12 +267,7 @@ export class MemoryStorage implements RaftStorage {
    */
   async beginSnapshot(meta: SnapshotMeta): Promise<SnapshotWriter> {
     this.assertUsable('beginSnapshot')
-    assertSnapshotMeta('beginSnapshot: meta', meta)
-    if (meta.index < this.snapshotIndex) {
-      throw new RangeError(
-        `beginSnapshot: index ${meta.index} is older than the current snapshot at index ${this.snapshotIndex}`,
-      )
-    }
+    assertSnapshotToBegin(meta, this.snapshotIndex)
     await this.writer?.endWith('superseded')
     const writer = new MemorySnapshotWriter(copySnapshotMeta(meta), (snapshot) => {
       if (this.closed) throw new StorageClosedError()

@@ -136,6 +136,16 @@ export function assertSnapshotMeta(name: string, value: unknown): asserts value 
   }
 }
 
+/** Asserts that `meta`, given to `beginSnapshot`, is well-formed and not older than the current snapshot. */
+export function assertSnapshotToBegin(meta: unknown, snapshotIndex: number): asserts meta is SnapshotMeta {
+  assertSnapshotMeta('beginSnapshot: meta', meta)
+  if (meta.index < snapshotIndex) {
+    throw new RangeError(
+      `beginSnapshot: index ${meta.index} is older than the current snapshot at index ${snapshotIndex}`,
+    )
+  }
+}
+
 /** A deep copy of a snapshot's metadata, so callers cannot alias the stored one. */
 export function copySnapshotMeta(meta: SnapshotMeta): SnapshotMeta {
   const m = meta.membership

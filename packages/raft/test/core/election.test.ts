@@ -4,6 +4,8 @@
  */
 import { describe, expect, it } from 'vitest'
 import {
+  type HardState,
+  type LogEntry,
   membership,
   RaftCore,
   type RaftMessage,
@@ -27,6 +29,11 @@ const vote = (
   lastLogTerm,
   transfer: false,
 })
+
+/** Voter `a` of a, b, c, restarted from `hardState` and `entries` (no snapshot). */
+function restarted(hardState: HardState, entries: LogEntry[] = []): RaftCore {
+  return single('a', ['a', 'b', 'c'], { start: { hardState, snapshot: null, entries } }, 1)
+}
 
 function sent<T extends RaftMessage['type']>(core: RaftCore, type: T): Extract<RaftMessage, { type: T }>[] {
   return drain(core).messages.filter((m): m is Extract<RaftMessage, { type: T }> => m.type === type)
@@ -189,16 +196,7 @@ describe('RequestVote receiver rules', () => {
   })
 
   it('refuses a candidate whose log is less up to date: lower last term (§5.4.1)', () => {
-    const core = new RaftCore({
-      id: 'a',
-      random: prng(1),
-      initialMembership: membership(['a', 'b', 'c']),
-      start: {
-        hardState: { term: 3, votedFor: null, commit: 0 },
-        snapshot: null,
-        entries: [entry(1, 1), entry(2, 3)],
-      },
-    })
+    const core = restarted({ term: 3, votedFor: null, commit: 0 }, [entry(1, 1), entry(2, 3)])
     core.step(vote('b', 'a', 4, 5, 2))
     const answer = sent(core, 'request-vote-response')[0] as RequestVoteResponseMessage
     expect(answer.granted).toBe(false)
@@ -206,16 +204,7 @@ describe('RequestVote receiver rules', () => {
   })
 
   it('refuses a candidate whose log has the same last term but is shorter', () => {
-    const core = new RaftCore({
-      id: 'a',
-      random: prng(1),
-      initialMembership: membership(['a', 'b', 'c']),
-      start: {
-        hardState: { term: 3, votedFor: null, commit: 0 },
-        snapshot: null,
-        entries: [entry(1, 3), entry(2, 3)],
-      },
-    })
+    const core = restarted({ term: 3, votedFor: null, commit: 0 }, [entry(1, 3), entry(2, 3)])
     core.step(vote('b', 'a', 4, 1, 3))
     expect(sent(core, 'request-vote-response')[0]!.granted).toBe(false)
     core.step(vote('c', 'a', 4, 2, 3))
@@ -223,12 +212,7 @@ describe('RequestVote receiver rules', () => {
   })
 
   it('restores term and vote from the hard state after a restart and does not vote twice', () => {
-    const core = new RaftCore({
-      id: 'a',
-      random: prng(1),
-      initialMembership: membership(['a', 'b', 'c']),
-      start: { hardState: { term: 5, votedFor: 'b', commit: 0 }, snapshot: null, entries: [] },
-    })
+    const core = restarted({ term: 5, votedFor: 'b', commit: 0 })
     core.step(vote('c', 'a', 5))
     expect(sent(core, 'request-vote-response')[0]!.granted).toBe(false)
   })

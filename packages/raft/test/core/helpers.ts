@@ -268,6 +268,40 @@ export class Cluster {
     return node
   }
 
+  /**
+   * `id` campaigns and the votes go out and come back (two rounds of messages):
+   * it has won, but its no-op entry is not yet committed.
+   */
+  campaignTwoRounds(id: string): RaftCore {
+    const node = this.node(id)
+    node.campaign()
+    for (let round = 0; round < 2; round++) {
+      this.processAll()
+      this.deliverAll()
+    }
+    return node
+  }
+
+  /** Processes node `id`, then snapshots it at its applied index; returns the snapshot's metadata. */
+  compact(id: string): SnapshotMeta {
+    this.process(id)
+    return this.snapshotApplied(id)
+  }
+
+  /** Snapshots node `id` at its applied index, as a driver would, and returns the snapshot's metadata. */
+  snapshotApplied(id: string): SnapshotMeta {
+    const node = this.node(id)
+    const { applied } = node.status()
+    const data = enc(JSON.stringify(this.applied.get(id)!.filter((a) => a.index <= applied)))
+    const meta = node.snapshotMeta(applied, data.length)
+    const disk = this.disks.get(id)!
+    disk.snapshot = meta
+    disk.snapshotData = data
+    disk.entries = disk.entries.filter((e) => e.index > applied)
+    node.compact(meta)
+    return meta
+  }
+
   appliedData(id: string): string[] {
     return this.applied
       .get(id)!

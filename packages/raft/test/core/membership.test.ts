@@ -298,11 +298,7 @@ describe('membership changes in a cluster', () => {
     expect(b.status().commit).toBeLessThan(b.status().lastIndex)
     c.heal()
     c.isolate('a')
-    b.campaign()
-    c.processAll()
-    c.deliverAll()
-    c.processAll()
-    c.deliverAll()
+    c.campaignTwoRounds('b')
     expect(b.status().role).toBe('leader')
     // not committed yet in b's term: no leave entry
     const configs = () => b.entries(1, 100).filter((e) => e.kind === 'config')
@@ -325,11 +321,7 @@ describe('membership changes in a cluster', () => {
     c.stabilize()
     // a new leader: nothing until its no-op commits
     const b = c.node('b')
-    b.campaign()
-    c.processAll()
-    c.deliverAll()
-    c.processAll()
-    c.deliverAll()
+    c.campaignTwoRounds('b')
     expect(b.status().role).toBe('leader')
     expect(() => b.proposeConfigChange({ changes: [{ type: 'add-learner', nodeId: 'z' }] })).toThrow(
       'config change refused: the leader has not yet committed an entry of its term',

@@ -49,11 +49,7 @@ describe('ReadIndex', () => {
   it('a new leader answers reads only after committing an entry of its term', () => {
     const c = new Cluster({ ids: ['a', 'b', 'c'], config: { preVote: false } })
     const a = c.node('a')
-    a.campaign()
-    c.processAll()
-    c.deliverAll()
-    c.processAll()
-    c.deliverAll() // a is leader, its no-op not yet committed
+    c.campaignTwoRounds('a') // a is leader, its no-op not yet committed
     expect(a.status().role).toBe('leader')
     a.readIndex('early')
     c.cut.add('b->a')

@@ -74,11 +74,7 @@ describe('flow control states', () => {
   it('probe: one append at a time until an answer; replicate: pipelined', () => {
     const c = new Cluster({ ids: ['a', 'b'], config: { maxMessageBytes: 1, preVote: false } })
     const a = c.node('a')
-    a.campaign()
-    c.processAll()
-    c.deliverAll()
-    c.processAll()
-    c.deliverAll()
+    c.campaignTwoRounds('a')
     expect(a.status().role).toBe('leader')
     expect(a.status().progress.get('b')!.state).toBe('probe')
     a.propose(enc('x'))

@@ -72,12 +72,13 @@ function run(script: string): string {
     output = []
     let quiet = false
     const [verb, ...args] = command.split(/\s+/) as [string, ...string[]]
-    const watch = (cl: Cluster) => {
+    /** Runs `action` on the cluster and prints the messages delivered meanwhile (unless quiet). */
+    const observe = (action: (cl: Cluster) => void) => {
+      const cl = cluster()
       const before = cl.delivered.length
-      return () => {
-        if (quiet) return
-        for (const m of cl.delivered.slice(before)) output.push(formatMessage(m))
-      }
+      action(cl)
+      if (quiet) return
+      for (const m of cl.delivered.slice(before)) output.push(formatMessage(m))
     }
     switch (verb) {
       case 'cluster': {
@@ -100,79 +101,50 @@ function run(script: string): string {
         }
         break
       }
-      case 'campaign': {
-        const done = watch(cluster())
-        cluster()
-          .node(args[0] as string)
-          .campaign()
-        cluster().stabilize()
-        done()
+      case 'campaign':
+        observe((cl) => {
+          cl.node(args[0] as string).campaign()
+          cl.stabilize()
+        })
         break
-      }
-      case 'propose': {
-        const done = watch(cluster())
-        try {
-          cluster()
-            .node(args[0] as string)
-            .propose(enc(args.slice(1).join(' ')))
-        } catch (error) {
-          output.push(`error: ${(error as Error).message}`)
-        }
-        cluster().stabilize()
-        done()
+      case 'propose':
+        observe((cl) => {
+          try {
+            cl.node(args[0] as string).propose(enc(args.slice(1).join(' ')))
+          } catch (error) {
+            output.push(`error: ${(error as Error).message}`)
+          }
+          cl.stabilize()
+        })
         break
-      }
-      case 'transfer': {
-        const done = watch(cluster())
-        cluster()
-          .node(args[0] as string)
-          .transferLeadership(args[1] as string)
-        cluster().stabilize()
-        done()
+      case 'transfer':
+        observe((cl) => {
+          cl.node(args[0] as string).transferLeadership(args[1] as string)
+          cl.stabilize()
+        })
         break
-      }
-      case 'read': {
-        const done = watch(cluster())
-        cluster()
-          .node(args[0] as string)
-          .readIndex(args[1] as string)
-        cluster().stabilize()
-        done()
+      case 'read':
+        observe((cl) => {
+          cl.node(args[0] as string).readIndex(args[1] as string)
+          cl.stabilize()
+        })
         break
-      }
-      case 'tick': {
+      case 'tick':
         quiet = args[1] === 'quiet'
-        const done = watch(cluster())
-        cluster().tickAll(Number(args[0] ?? 1))
-        done()
+        observe((cl) => cl.tickAll(Number(args[0] ?? 1)))
         break
-      }
-      case 'deliver': {
-        const done = watch(cluster())
-        cluster().processAll()
-        cluster().deliverAll()
-        done()
+      case 'deliver':
+        observe((cl) => {
+          cl.processAll()
+          cl.deliverAll()
+        })
         break
-      }
-      case 'stabilize': {
-        const done = watch(cluster())
-        cluster().stabilize()
-        done()
+      case 'stabilize':
+        observe((cl) => cl.stabilize())
         break
-      }
       case 'compact': {
         const id = args[0] as string
-        const cl = cluster()
-        const node = cl.node(id)
-        cl.process(id)
-        const { applied } = node.status()
-        const data = enc(JSON.stringify(cl.applied.get(id)!.filter((a) => a.index <= applied)))
-        const meta = node.snapshotMeta(applied, data.length)
-        const disk = cl.disks.get(id)!
-        disk.snapshot = meta
-        disk.snapshotData = data
-        disk.entries = disk.entries.filter((e) => e.index > applied)
-        node.compact(meta)
+        const meta = cluster().compact(id)
         output.push(`${id} snapshot at ${meta.index}@${meta.term}, ${meta.sizeBytes} bytes`)
         break
       }

@@ -6,28 +6,13 @@ import { describe, expect, it } from 'vitest'
 import { CompactRefusedError, type InstallSnapshotMessage, membership, RaftCore } from '../../src/index.js'
 import { Cluster, drain, enc, prng } from './helpers.js'
 
-/** Snapshots node `id` at its applied index, as a driver would. */
-function snapshot(c: Cluster, id: string): number {
-  const node = c.node(id)
-  c.process(id)
-  const { applied } = node.status()
-  const data = enc(JSON.stringify(c.applied.get(id)!.filter((a) => a.index <= applied)))
-  const meta = node.snapshotMeta(applied, data.length)
-  const disk = c.disks.get(id)!
-  disk.snapshot = meta
-  disk.snapshotData = data
-  disk.entries = disk.entries.filter((e) => e.index > applied)
-  node.compact(meta)
-  return applied
-}
-
 describe('compaction', () => {
   it('drops applied entries and keeps the snapshot metadata (term, membership)', () => {
     const c = new Cluster({ ids: ['a', 'b', 'c'] })
     const a = c.elect('a')
     for (let i = 0; i < 10; i++) a.propose(enc(`${i}`))
     c.stabilize()
-    const index = snapshot(c, 'a')
+    const index = c.compact('a').index
     expect(a.status()).toMatchObject({ snapshotIndex: index, firstIndex: index + 1 })
     expect(a.termAt(index)).toBe(a.status().term)
     expect(a.termAt(index - 1)).toBe(-1)
@@ -56,7 +41,7 @@ describe('InstallSnapshot', () => {
     c.isolate('c')
     for (let i = 0; i < 20; i++) a.propose(enc(`value-${i}`))
     c.stabilize()
-    const index = snapshot(c, 'a')
+    const index = c.compact('a').index
     c.heal()
     c.tickAll(3)
     const chunks = c.delivered.filter((m): m is InstallSnapshotMessage => m.type === 'install-snapshot')
@@ -84,7 +69,7 @@ describe('InstallSnapshot', () => {
     c.isolate('c')
     for (let i = 0; i < 10; i++) a.propose(enc(`value-${i}`))
     c.stabilize()
-    snapshot(c, 'a')
+    c.compact('a')
     c.heal()
     // lose the third chunk once
     let dropped = false
@@ -138,7 +123,7 @@ describe('InstallSnapshot', () => {
     for (let i = 0; i < 5; i++) a.propose(enc(`${i}`))
     c.stabilize()
     c.tickAll(1)
-    snapshot(c, 'b')
+    c.compact('b')
     c.restart('b')
     expect(c.node('b').status().snapshotIndex).toBeGreaterThan(0)
     a.propose(enc('5'))
