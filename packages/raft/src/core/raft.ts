@@ -1413,7 +1413,8 @@ export class RaftCore {
     for (let i = Math.max(previous + 1, this.termStartIndex); i <= log.committed; i++)
       this.uncommittedBytes -= (log.entry(i) as LogEntry).data.length
     if (this.uncommittedBytes < 0 || log.committed === log.lastIndex()) this.uncommittedBytes = 0
-    this.needsFlush = true
+    // piggyback: the new commit rides on the next append or heartbeat, so there is nothing to flush
+    if (this.commitPropagation === 'immediate') this.needsFlush = true
     if (previous < this.termStartIndex && log.committed >= this.termStartIndex) {
       // the first commit of the term: reads waiting for it can proceed
       const waiting = this.readsAwaitingCommit
