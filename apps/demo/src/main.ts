@@ -8,8 +8,10 @@ import { gossipScene } from './scenes/gossip.js'
 import { pbftScene } from './scenes/pbft.js'
 import { raftScene } from './scenes/raft.js'
 import { registerScene } from './scenes/register.js'
+import { snapshotScene } from './scenes/snapshot.js'
+import { twoPhaseCommitScene } from './scenes/two-phase-commit.js'
 
-const scenes: Scene[] = [gossipScene, registerScene, raftScene, pbftScene]
+const scenes: Scene[] = [gossipScene, registerScene, raftScene, pbftScene, twoPhaseCommitScene, snapshotScene]
 
 async function main(argv: string[]): Promise<number> {
   const seed = parseSeed(argv)
