@@ -11,11 +11,25 @@ export function show(value: unknown): string {
   return typeof value === 'object' || typeof value === 'function' ? typeof value : String(value)
 }
 
-const encoder = new TextEncoder()
-
-/** The UTF-8 length of a string (lone surrogates count 3: TextEncoder writes U+FFFD). */
+/**
+ * The UTF-8 length of a string, counted without encoding it (this runs on every
+ * message): a surrogate pair is 4 bytes, a lone surrogate 3 (TextEncoder writes U+FFFD).
+ */
 export function utf8Length(text: string): number {
-  return encoder.encode(text).length
+  let bytes = 0
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i)
+    if (unit < 0x80) bytes += 1
+    else if (unit < 0x800) bytes += 2
+    else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1)
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 4
+        i++
+      } else bytes += 3
+    } else bytes += 3
+  }
+  return bytes
 }
 
 /** Checks a core's options object and its id; returns the id and the limits. */
