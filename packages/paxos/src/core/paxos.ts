@@ -31,6 +31,7 @@ import type { NodeId } from '@synod/transport'
 import { NotLeaderError, PaxosInvariantError, ProposalQueueFullError } from '../errors.js'
 import { type PaxosCoreOptions, type ResolvedOptions, resolveOptions } from './options.js'
 import type { ChosenEntry, DroppedProposal, Outgoing, PaxosEvent, PaxosReady, PaxosRole } from './ready.js'
+import { SlotArray } from './slot-array.js'
 import {
   type AcceptedEntry,
   type Ballot,
@@ -76,9 +77,35 @@ export interface PaxosStatus {
 
 interface Proposal {
   readonly value: PaxosValue
-  readonly acks: Set<NodeId>
+  /** The replicas that accepted it, as bits by member index (0-31, then 32-63). */
+  acksLo: number
+  acksHi: number
+  ackCount: number
   /** The tick it was last sent at, or -1 when never. */
   sentAt: number
+}
+
+interface PendingProposal {
+  readonly id: number
+  readonly value: PaxosValue
+}
+
+function hasAck(proposal: Proposal, index: number): boolean {
+  return index < 32 ? (proposal.acksLo & (1 << index)) !== 0 : (proposal.acksHi & (1 << (index - 32))) !== 0
+}
+
+/** Counts `index`'s acceptance once. */
+function addAck(proposal: Proposal, index: number): void {
+  if (index < 32) {
+    const bit = 1 << index
+    if ((proposal.acksLo & bit) !== 0) return
+    proposal.acksLo |= bit
+  } else {
+    const bit = 1 << (index - 32)
+    if ((proposal.acksHi & bit) !== 0) return
+    proposal.acksHi |= bit
+  }
+  proposal.ackCount++
 }
 
 interface CandidateState {
@@ -90,8 +117,10 @@ interface CandidateState {
 }
 
 interface LeaderState {
-  readonly proposals: Map<number, Proposal>
-  readonly pending: { id: number; value: PaxosValue }[]
+  readonly proposals: SlotArray<Proposal>
+  /** Proposals waiting for a slot: `pending[pendingHead..]`. */
+  pending: PendingProposal[]
+  pendingHead: number
   pendingBytes: number
   inflightBytes: number
   nextSlot: number
@@ -106,6 +135,7 @@ interface LeaderState {
 }
 
 function sameValue(a: PaxosValue, b: PaxosValue): boolean {
+  if (a === b) return true
   if (a.kind !== b.kind) return false
   if (a.kind === 'noop' || b.kind === 'noop') return true
   if (a.data.length !== b.data.length) return false
@@ -132,13 +162,18 @@ export class PaxosCore {
   private readonly options: ResolvedOptions
   private readonly peers: readonly NodeId[]
   private readonly quorum: number
+  /** Member id to its index, for the ack bits. */
+  private readonly memberIndex: Map<NodeId, number>
+  private readonly selfIndex: number
   // acceptor (durable through records)
   private promised: Ballot
-  private readonly accepted = new Map<number, AcceptedEntry>()
+  /** Per slot: the ballot and value this acceptor accepted last (two arrays, no object per slot). */
+  private readonly acceptedBallots: SlotArray<Ballot>
+  private readonly acceptedValues: SlotArray<PaxosValue>
   private lastAcceptedSlot = 0
   private compactedSlot = 0
   // learner
-  private readonly chosen = new Map<number, PaxosValue>()
+  private readonly chosen: SlotArray<PaxosValue>
   private chosenIndex = 0
   private emittedIndex = 0
   private knownCommit: { ballot: Ballot; index: number } = { ballot: ZERO_BALLOT, index: 0 }
@@ -149,7 +184,7 @@ export class PaxosCore {
   private highestRound = 0
   private candidate: CandidateState | null = null
   private leader: LeaderState | null = null
-  private readonly ownProposals = new Map<number, { id: number; value: PaxosValue }>()
+  private readonly ownProposals: SlotArray<PendingProposal>
   private proposalCounter = 0
   // timers, in ticks
   private ticks = 0
@@ -175,6 +210,12 @@ export class PaxosCore {
     const { id, members, state } = this.options
     this.peers = members.filter((member) => member !== id)
     this.quorum = Math.floor(members.length / 2) + 1
+    this.memberIndex = new Map(members.map((member, index) => [member, index]))
+    this.selfIndex = this.memberIndex.get(id) as number
+    this.acceptedBallots = new SlotArray()
+    this.acceptedValues = new SlotArray()
+    this.chosen = new SlotArray()
+    this.ownProposals = new SlotArray()
     this.promised = state.promised
     this.highestRound = state.promised.round
     this.compactedSlot = state.compactedSlot
@@ -182,7 +223,8 @@ export class PaxosCore {
     this.emittedIndex = state.compactedSlot
     for (const entry of state.accepted) {
       if (entry.slot <= this.compactedSlot) continue
-      this.accepted.set(entry.slot, entry)
+      this.acceptedBallots.set(entry.slot, entry.ballot)
+      this.acceptedValues.set(entry.slot, entry.value)
       if (entry.slot > this.lastAcceptedSlot) this.lastAcceptedSlot = entry.slot
       if (compareBallots(entry.ballot, this.promised) > 0) this.promised = entry.ballot
     }
@@ -279,7 +321,7 @@ export class PaxosCore {
     const fromSlot = this.chosenIndex + 1
     const collected = new Map<number, AcceptedEntry>()
     for (let slot = fromSlot; slot <= this.lastAcceptedSlot; slot++) {
-      const entry = this.accepted.get(slot)
+      const entry = this.acceptedEntry(slot)
       if (entry !== undefined) collected.set(slot, entry)
     }
     this.candidate = { fromSlot, cursors: new Map(this.peers.map((peer) => [peer, fromSlot])), collected }
@@ -312,9 +354,10 @@ export class PaxosCore {
       )
     const leader = this.leader
     if (this.role !== 'leader' || leader === null) throw new NotLeaderError(this.leaderId)
-    if (leader.pending.length >= this.options.maxPendingProposals)
+    const pendingCount = leader.pending.length - leader.pendingHead
+    if (pendingCount >= this.options.maxPendingProposals)
       throw new ProposalQueueFullError(
-        `${leader.pending.length} proposals pending (limit ${this.options.maxPendingProposals})`,
+        `${pendingCount} proposals pending (limit ${this.options.maxPendingProposals})`,
       )
     if (leader.pendingBytes + command.length > this.options.maxPendingBytes)
       throw new ProposalQueueFullError(
@@ -397,7 +440,7 @@ export class PaxosCore {
       lastAcceptedSlot: this.lastAcceptedSlot,
       compactedSlot: this.compactedSlot,
       inflightSlots: this.leader?.proposals.size ?? 0,
-      pendingProposals: this.leader?.pending.length ?? 0,
+      pendingProposals: this.leader === null ? 0 : this.leader.pending.length - this.leader.pendingHead,
     }
   }
 
@@ -437,9 +480,10 @@ export class PaxosCore {
 
   private dropUpTo(slot: number): void {
     this.compactedSlot = slot
-    for (const key of [...this.chosen.keys()]) if (key <= slot) this.chosen.delete(key)
-    for (const key of [...this.accepted.keys()]) if (key <= slot) this.accepted.delete(key)
-    for (const key of [...this.ownProposals.keys()]) if (key <= slot) this.ownProposals.delete(key)
+    this.chosen.dropUpTo(slot)
+    this.acceptedBallots.dropUpTo(slot)
+    this.acceptedValues.dropUpTo(slot)
+    this.ownProposals.dropUpTo(slot)
   }
 
   /** Installs a peer's snapshot: every slot up to `slot` is chosen, and the state machine is restored from `data`. */
@@ -493,7 +537,7 @@ export class PaxosCore {
     if (fromSlot <= this.compactedSlot) this.requestSnapshot(from)
     let slot = Math.max(fromSlot, this.compactedSlot + 1)
     for (; slot <= this.lastAcceptedSlot; slot++) {
-      const entry = this.accepted.get(slot)
+      const entry = this.acceptedEntry(slot)
       if (entry === undefined) continue
       const size = valueBytes(entry.value)
       if (
@@ -536,8 +580,8 @@ export class PaxosCore {
       slots.push(slot)
       // a compacted slot is chosen, and any proposal for it at a ballot this acceptor accepts is the chosen value
       if (slot <= this.compactedSlot) continue
-      const before = this.accepted.get(slot)
-      if (before !== undefined && compareBallots(before.ballot, ballot) === 0) continue
+      const before = this.acceptedBallots.get(slot)
+      if (before !== undefined && compareBallots(before, ballot) === 0) continue
       this.acceptLocally({ slot, ballot, value })
     }
     this.flushAcceptRecord()
@@ -563,8 +607,16 @@ export class PaxosCore {
     this.records.push({ type: 'promise', ballot })
   }
 
+  /** What this acceptor accepted in `slot`, as an entry (off the hot path). */
+  private acceptedEntry(slot: number): AcceptedEntry | undefined {
+    const ballot = this.acceptedBallots.get(slot)
+    if (ballot === undefined) return undefined
+    return { slot, ballot, value: this.acceptedValues.get(slot) as PaxosValue }
+  }
+
   private acceptLocally(entry: AcceptedEntry): void {
-    this.accepted.set(entry.slot, entry)
+    this.acceptedBallots.set(entry.slot, entry.ballot)
+    this.acceptedValues.set(entry.slot, entry.value)
     if (entry.slot > this.lastAcceptedSlot) this.lastAcceptedSlot = entry.slot
     this.acceptBuffer.push(entry)
   }
@@ -603,16 +655,16 @@ export class PaxosCore {
       const slot = this.chosenIndex + 1
       if (!this.chosen.has(slot)) {
         // accepted at the ballot that committed it: that is the chosen value
-        const entry = slot <= index ? this.accepted.get(slot) : undefined
-        if (entry === undefined || compareBallots(entry.ballot, ballot) !== 0) break
-        this.chosen.set(slot, entry.value)
+        const accepted = slot <= index ? this.acceptedBallots.get(slot) : undefined
+        if (accepted === undefined || compareBallots(accepted, ballot) !== 0) break
+        this.chosen.set(slot, this.acceptedValues.get(slot) as PaxosValue)
       }
       this.chosenIndex = slot
     }
     while (this.emittedIndex < this.chosenIndex) {
       const slot = ++this.emittedIndex
       const value = this.chosen.get(slot) as PaxosValue
-      const own = this.ownProposals.get(slot)
+      const own = this.ownProposals.size > 0 ? this.ownProposals.get(slot) : undefined
       let proposalId: number | null = null
       if (own !== undefined) {
         this.ownProposals.delete(slot)
@@ -668,8 +720,9 @@ export class PaxosCore {
     this.setRole('leader', this.ballot)
     this.setLeader(this.options.id)
     const leader: LeaderState = {
-      proposals: new Map(),
+      proposals: new SlotArray(),
       pending: [],
+      pendingHead: 0,
       pendingBytes: 0,
       inflightBytes: 0,
       nextSlot: candidate.fromSlot,
@@ -682,7 +735,7 @@ export class PaxosCore {
     this.leader = leader
     let last = candidate.fromSlot - 1
     for (const slot of candidate.collected.keys()) if (slot > last) last = slot
-    for (const slot of this.chosen.keys()) if (slot > last) last = slot
+    if (this.chosen.end - 1 > last) last = this.chosen.end - 1
     // re-propose the highest-ballot value of every open slot; fill the gaps with no-ops
     for (let slot = candidate.fromSlot; slot <= last; slot++) {
       const known = this.chosen.get(slot)
@@ -699,7 +752,8 @@ export class PaxosCore {
   /** Gives `value` the slot, accepts it here, and counts this replica's acceptance. */
   private openSlot(leader: LeaderState, slot: number, value: PaxosValue): void {
     this.acceptLocally({ slot, ballot: this.ballot, value })
-    const proposal: Proposal = { value, acks: new Set([this.options.id]), sentAt: -1 }
+    const proposal: Proposal = { value, acksLo: 0, acksHi: 0, ackCount: 0, sentAt: -1 }
+    addAck(proposal, this.selfIndex)
     leader.proposals.set(slot, proposal)
     leader.inflightBytes += valueBytes(value)
     this.tryChoose(leader, slot, proposal) // a one-replica cluster, or a slot already known chosen
@@ -709,16 +763,28 @@ export class PaxosCore {
   private flushProposals(): void {
     const leader = this.leader
     if (leader === null) return
+    // nothing to place and nothing unsent (every other path that opens slots flushes and advances itself)
+    if (leader.pendingHead === leader.pending.length && leader.sendCursor >= leader.nextSlot) return
     const windowEnd = this.chosenIndex + this.options.maxInflightSlots
-    while (leader.pending.length > 0 && leader.nextSlot <= windowEnd) {
-      const next = leader.pending[0] as { id: number; value: PaxosValue }
+    const pending = leader.pending
+    while (leader.pendingHead < pending.length && leader.nextSlot <= windowEnd) {
+      const next = pending[leader.pendingHead] as PendingProposal
       const size = valueBytes(next.value)
       if (leader.proposals.size > 0 && leader.inflightBytes + size > this.options.maxInflightBytes) break
-      leader.pending.shift()
+      leader.pendingHead++
       leader.pendingBytes -= size
       const slot = leader.nextSlot++
       this.openSlot(leader, slot, next.value)
-      this.ownProposals.set(slot, { id: next.id, value: next.value })
+      this.ownProposals.set(slot, next)
+    }
+    if (leader.pendingHead === pending.length) {
+      if (leader.pendingHead > 0) {
+        leader.pending = []
+        leader.pendingHead = 0
+      }
+    } else if (leader.pendingHead >= 1024 && leader.pendingHead * 2 >= pending.length) {
+      leader.pending = pending.slice(leader.pendingHead)
+      leader.pendingHead = 0
     }
     this.flushAcceptRecord()
     this.advanceChosen()
@@ -739,6 +805,13 @@ export class PaxosCore {
 
   /** Splits entries into messages of at most `maxBatchEntries` entries and `maxBatchBytes` bytes. */
   private batches<T extends SlotValue>(entries: readonly T[]): T[][] {
+    if (entries.length <= this.options.maxBatchEntries) {
+      // the common case: one batch, the array itself (callers hand over arrays they no longer touch)
+      let total = 0
+      for (let i = 0; i < entries.length; i++) total += valueBytes((entries[i] as T).value)
+      if (total <= this.options.maxBatchBytes || entries.length <= 1)
+        return entries.length === 0 ? [] : [entries as T[]]
+    }
     const out: T[][] = []
     let batch: T[] = []
     let bytes = 0
@@ -765,10 +838,12 @@ export class PaxosCore {
     leader.peerHeard.set(from, this.ticks)
     // the latest report, even if lower: a restarted replica starts again from nothing
     leader.peerChosen.set(from, chosenIndex)
-    for (const slot of slots) {
+    const index = this.memberIndex.get(from) as number
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i] as number
       const proposal = leader.proposals.get(slot)
       if (proposal === undefined) continue
-      proposal.acks.add(from)
+      addAck(proposal, index)
       this.tryChoose(leader, slot, proposal)
     }
     this.advanceChosen()
@@ -777,7 +852,7 @@ export class PaxosCore {
 
   /** Marks a proposal chosen once a majority accepted it (the caller then advances the commit index). */
   private tryChoose(leader: LeaderState, slot: number, proposal: Proposal): void {
-    if (proposal.acks.size < this.quorum && !this.chosen.has(slot)) return
+    if (proposal.ackCount < this.quorum && !this.chosen.has(slot)) return
     this.markChosen(slot, proposal.value)
     leader.proposals.delete(slot)
     leader.inflightBytes -= valueBytes(proposal.value)
@@ -821,19 +896,24 @@ export class PaxosCore {
     if (leader === null) return
     const windowEnd = this.chosenIndex + this.options.maxInflightSlots
     const stale: [number, Proposal][] = []
-    for (const [slot, proposal] of leader.proposals)
+    const proposals = leader.proposals
+    for (let slot = proposals.first, end = proposals.end; slot < end; slot++) {
+      const proposal = proposals.get(slot)
       if (
+        proposal !== undefined &&
         proposal.sentAt >= 0 &&
         slot <= windowEnd &&
         this.ticks - proposal.sentAt >= this.options.retransmitTicks
       )
         stale.push([slot, proposal])
+    }
     if (stale.length === 0) return
     stale.sort((a, b) => a[0] - b[0])
     for (const [, proposal] of stale) proposal.sentAt = this.ticks
     for (const peer of this.peers) {
+      const index = this.memberIndex.get(peer) as number
       const missing = stale
-        .filter(([, p]) => !p.acks.has(peer))
+        .filter(([, p]) => !hasAck(p, index))
         .map(([slot, p]) => ({ slot, value: p.value }))
       for (const batch of this.batches(missing)) this.sendAccept(peer, batch)
     }
@@ -864,7 +944,8 @@ export class PaxosCore {
   private stepDown(): void {
     const leader = this.leader
     if (leader !== null) {
-      for (const { id } of leader.pending) this.dropped.push({ proposalId: id, reason: 'leadership-lost' })
+      for (const { id } of leader.pending.slice(leader.pendingHead))
+        this.dropped.push({ proposalId: id, reason: 'leadership-lost' })
       this.leader = null
     }
     this.candidate = null

@@ -206,6 +206,8 @@ export interface PersistedState {
   readonly compactedSlot: number
 }
 
+const EMPTY_BYTES = new Uint8Array(0)
+
 /**
  * Folds persisted records, one at a time, into an acceptor's state: the highest
  * promise, and the latest accepted value of each slot (its own copy of the
@@ -220,14 +222,35 @@ export interface PersistedState {
  */
 export class StateFold {
   private promised: Ballot = ZERO_BALLOT
-  private readonly accepted = new Map<number, AcceptedEntry>()
+  /**
+   * Per slot above `compactedSlot`, in chunks of `FOLD_CHUNK` slots (chunk `k`
+   * holds slots from `k * FOLD_CHUNK`): the ballot of the latest
+   * accepted value and, for a command, its bytes in an arena (a slab shared
+   * by small commands, or a copy of its own) at an offset, for a length (-1 for
+   * a no-op). No reference to the records is kept.
+   */
+  private readonly chunks = new Map<number, FoldChunk>()
+  private cachedKey = Number.NaN
+  private cached: FoldChunk | undefined = undefined
   private compactedSlot = 0
+  /** Where small commands' bytes are copied to, from `slabUsed` on. */
+  private slab: Uint8Array = EMPTY_BYTES
+  private slabUsed = 0
 
   /** Drops the accepted values up to `slot`, which a durable snapshot now covers. */
   compact(slot: number): void {
     if (slot <= this.compactedSlot) return
     this.compactedSlot = slot
-    for (const key of [...this.accepted.keys()]) if (key <= slot) this.accepted.delete(key)
+    const firstKept = Math.floor(slot / FOLD_CHUNK) // the chunk holding `slot` keeps the slots above it
+    for (const key of [...this.chunks.keys()]) if (key < firstKept) this.chunks.delete(key)
+    this.cachedKey = Number.NaN
+    this.cached = undefined
+    const chunk = this.chunks.get(firstKept)
+    if (chunk !== undefined)
+      for (let i = 0, stop = slot - firstKept * FOLD_CHUNK; i <= stop; i++) {
+        chunk.ballots[i] = undefined
+        chunk.arenas[i] = undefined
+      }
   }
 
   /** Applies one record. */
@@ -236,33 +259,99 @@ export class StateFold {
       if (compareBallots(record.ballot, this.promised) > 0) this.promised = record.ballot
       return
     }
-    for (const entry of record.entries) {
-      if (entry.slot <= this.compactedSlot) continue
-      const before = this.accepted.get(entry.slot)
-      if (before === undefined || compareBallots(entry.ballot, before.ballot) >= 0)
-        this.accepted.set(
-          entry.slot,
-          entry.value.kind === 'command'
-            ? {
-                slot: entry.slot,
-                ballot: entry.ballot,
-                value: { kind: 'command', data: entry.value.data.slice() },
-              }
-            : entry,
-        )
+    const list = record.entries
+    for (let i = 0; i < list.length; i++) {
+      const entry = list[i] as AcceptedEntry
+      const value = entry.value
+      let arena: Uint8Array | undefined
+      let at = 0
+      let length = -1
+      if (value.kind === 'command') {
+        // the fold's own copy of the bytes, in a shared slab (small commands) or alone
+        const data = value.data
+        length = data.length
+        if (length > SLAB_BYTES / 8) arena = data.slice()
+        else {
+          if (this.slabUsed + length > this.slab.length) {
+            this.slab = new Uint8Array(SLAB_BYTES)
+            this.slabUsed = 0
+          }
+          arena = this.slab
+          at = this.slabUsed
+          if (length <= 64) for (let j = 0; j < length; j++) arena[at + j] = data[j] as number
+          else arena.set(data, at)
+          this.slabUsed = at + length
+        }
+      }
+      const slot = entry.slot
+      if (slot > this.compactedSlot) {
+        const absolute = Math.floor(slot / FOLD_CHUNK)
+        let chunk = absolute === this.cachedKey ? this.cached : this.chunks.get(absolute)
+        if (chunk === undefined) {
+          chunk = newFoldChunk()
+          this.chunks.set(absolute, chunk)
+        }
+        this.cachedKey = absolute
+        this.cached = chunk
+        const index = slot - absolute * FOLD_CHUNK
+        const before = chunk.ballots[index]
+        if (before === undefined || compareBallots(entry.ballot, before) >= 0) {
+          chunk.ballots[index] = entry.ballot
+          chunk.arenas[index] = arena
+          chunk.places[2 * index] = at
+          chunk.places[2 * index + 1] = length
+        }
+      }
       if (compareBallots(entry.ballot, this.promised) > 0) this.promised = entry.ballot
     }
   }
 
   /** The state so far, accepted values in slot order. */
   state(): PersistedState {
-    return {
-      promised: this.promised,
-      accepted: [...this.accepted.values()].sort((a, b) => a.slot - b.slot),
-      compactedSlot: this.compactedSlot,
+    const accepted: AcceptedEntry[] = []
+    for (const key of [...this.chunks.keys()].sort((a, b) => a - b)) {
+      const chunk = this.chunks.get(key) as FoldChunk
+      const first = key * FOLD_CHUNK
+      for (let index = 0; index < FOLD_CHUNK; index++) {
+        const ballot = chunk.ballots[index]
+        if (ballot === undefined) continue
+        const slot = first + index
+        if (slot <= this.compactedSlot) continue
+        const from = chunk.places[2 * index] as number
+        const length = chunk.places[2 * index + 1] as number
+        const arena = chunk.arenas[index]
+        if (length < 0 || arena === undefined) accepted.push({ slot, ballot, value: NOOP_VALUE })
+        else
+          accepted.push({
+            slot,
+            ballot,
+            value: { kind: 'command', data: arena.subarray(from, from + length) },
+          })
+      }
     }
+    return { promised: this.promised, accepted, compactedSlot: this.compactedSlot }
   }
 }
+
+const FOLD_CHUNK = 1024
+const SLAB_BYTES = 64 * 1024
+
+interface FoldChunk {
+  readonly ballots: (Ballot | undefined)[]
+  readonly arenas: (Uint8Array | undefined)[]
+  /** Per slot: the offset in its arena, then the length (-1 for a no-op). */
+  readonly places: Float64Array
+}
+
+function newFoldChunk(): FoldChunk {
+  return {
+    ballots: new Array<Ballot | undefined>(FOLD_CHUNK).fill(undefined),
+    arenas: new Array<Uint8Array | undefined>(FOLD_CHUNK).fill(undefined),
+    places: new Float64Array(2 * FOLD_CHUNK),
+  }
+}
+
+const NOOP_VALUE: PaxosValue = Object.freeze({ kind: 'noop' })
 
 /**
  * Folds records, in the order they were persisted, into the acceptor's state.
