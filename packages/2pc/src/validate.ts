@@ -1,36 +1,6 @@
 /** Input guards with exact messages: `TypeError` for a wrong type, `RangeError` for a wrong value. */
-import { assertNodeId, type NodeId } from '@synod/transport'
+import { assertNodeId, type NodeId, describeValue as show, utf8Length } from '@synod/transport'
 import { DEFAULT_LIMITS, type Limits, type Vote } from './core/types.js'
-
-/** Describes a value for an error message. */
-export function show(value: unknown): string {
-  if (typeof value === 'string') return `"${value.length > 40 ? `${value.slice(0, 40)}…` : value}"`
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return `array of length ${value.length}`
-  if (value instanceof Uint8Array) return `Uint8Array of length ${value.length}`
-  return typeof value === 'object' || typeof value === 'function' ? typeof value : String(value)
-}
-
-/**
- * The UTF-8 length of a string, counted without encoding it (this runs on every
- * message): a surrogate pair is 4 bytes, a lone surrogate 3 (TextEncoder writes U+FFFD).
- */
-export function utf8Length(text: string): number {
-  let bytes = 0
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i)
-    if (unit < 0x80) bytes += 1
-    else if (unit < 0x800) bytes += 2
-    else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1)
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        bytes += 4
-        i++
-      } else bytes += 3
-    } else bytes += 3
-  }
-  return bytes
-}
 
 /** Checks a core's options object and its id; returns the id and the limits. */
 export function coreBasics(options: unknown): { id: NodeId; limits: Limits } {

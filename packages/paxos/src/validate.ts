@@ -1,13 +1,8 @@
 /** Input guards with exact messages: `TypeError` for a wrong type, `RangeError` for a wrong value. */
 
-/** Describes a value for an error message. */
-export function show(value: unknown): string {
-  if (typeof value === 'string') return `"${value.length > 40 ? `${value.slice(0, 40)}…` : value}"`
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return `array of length ${value.length}`
-  if (value instanceof Uint8Array) return `Uint8Array of length ${value.length}`
-  return typeof value === 'object' || typeof value === 'function' ? typeof value : String(value)
-}
+import { describeValue as show } from '@synod/transport'
+
+export { show }
 
 /** An optional integer option in `[min, max]`, or `fallback` when undefined. */
 export function integerOption(

@@ -1,33 +1,8 @@
 /** Input guards with exact messages: `TypeError` for a wrong type, `RangeError` for a wrong value. */
 
-/** Describes a value for an error message. */
-export function show(value: unknown): string {
-  if (typeof value === 'string') return `"${value.length > 40 ? `${value.slice(0, 40)}…` : value}"`
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return `array of length ${value.length}`
-  if (value instanceof Uint8Array) return `Uint8Array of length ${value.length}`
-  if (typeof value === 'object') return 'object'
-  if (typeof value === 'function') return 'function'
-  return String(value)
-}
+import { describeValue as show, utf8Length } from '@synod/transport'
 
-/** The UTF-8 length of a string, without encoding it. */
-export function utf8Length(text: string): number {
-  let bytes = 0
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i)
-    if (code < 0x80) bytes += 1
-    else if (code < 0x800) bytes += 2
-    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1)
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        bytes += 4
-        i++
-      } else bytes += 3
-    } else bytes += 3
-  }
-  return bytes
-}
+export { show }
 
 export function assertIntegerInRange(
   name: string,

@@ -40,6 +40,7 @@ export {
   FrameDecoder,
   type FrameOptions,
 } from './framing.js'
+export { describeValue, utf8Length } from './guards.js'
 export { HandlerRegistry } from './handler-registry.js'
 export { MemoryNetwork, type MemoryNetworkOptions } from './memory-network.js'
 export { assertNodeId, MAX_NODE_ID_LENGTH } from './node-id.js'
